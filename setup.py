@@ -1,0 +1,26 @@
+"""Install tlm_fairseq (the fairseq user-dir) together with its preprocessing and export stages.
+
+Dependencies are pinned in requirements.txt and installed with ``--no-deps`` (see the Makefile);
+fairseq's own metadata asks for torchaudio, which would replace the CPU torch with a CUDA build.
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name="tlm_fairseq",
+    version="0.1.0",
+    description="Token-Level Masking (Wu et al., EMNLP 2023) for fairseq sequence-to-sequence models",
+    python_requires=">=3.11",
+    packages=find_packages(include=["tlm_fairseq", "tlm_fairseq.*", "preprocess", "preprocess.*", "export", "export.*"]),
+    package_data={"tlm_fairseq": ["py.typed"]},
+    entry_points={
+        "console_scripts": [
+            "tlm-m2=tlm_fairseq.scoring.m2:main",
+            "tlm-prep-cgec=preprocess.cgec:main",
+            "tlm-m2-word2char=preprocess.m2_word_to_char:main",
+            "tlm-prep-rotowire=preprocess.rotowire:main",
+            "tlm-export=export.onnx_export:main",
+            "tlm-generate=export.generate:main",
+            "tlm-serve=export.server:main",
+        ]
+    },
+)

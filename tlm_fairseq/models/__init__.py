@@ -1,0 +1,2 @@
+"""Model registrations: importing a module registers its models and architectures."""
+from . import tlm_transformer  # noqa: F401

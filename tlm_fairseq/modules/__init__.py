@@ -1,0 +1,12 @@
+"""The research idea: the TLM mask, and the training-only attention wiring that applies it."""
+from .regularized_attention import AttentionRegularizer, RegularizedSelfAttention, drophead_scale
+from .tlm_mask import MODES, tlm_mask, validate_rate
+
+__all__ = [
+    "AttentionRegularizer",
+    "MODES",
+    "RegularizedSelfAttention",
+    "drophead_scale",
+    "tlm_mask",
+    "validate_rate",
+]

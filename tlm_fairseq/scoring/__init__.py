@@ -1,0 +1,1 @@
+"""Scorers: MaxMatch (M2) for grammatical error correction, BLEU for data-to-text."""

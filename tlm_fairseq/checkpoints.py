@@ -5,6 +5,7 @@ training configuration (argparse and omegaconf objects), which that unpickler re
 exactly those types, so any other global in a pickle (for example one that runs code) is still refused.
 """
 import argparse
+import re
 
 import torch
 
@@ -27,11 +28,7 @@ def load_checkpoint(path: str) -> dict:
     except FileNotFoundError:
         raise
     except Exception as err:  # torch raises pickle.UnpicklingError (and RuntimeError for bad zips)
-        unsafe = []
-        try:
-            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        except Exception:
-            pass
+        unsafe = sorted(set(re.findall(r"GLOBAL ([\w.]+)", str(err))))
         detail = f" (it asks for {', '.join(unsafe)})" if unsafe else ""
         raise UnsafeCheckpointError(
             f"{path}: refused to load: not a plain fairseq checkpoint{detail}; "

@@ -45,10 +45,7 @@ def tlm_mask(
     if mode not in MODES:
         raise ValueError(f"TLM mode must be one of {', '.join(MODES)}, got {mode!r}")
     pad = key_padding_mask.to(torch.bool)
-    batch, length = pad.shape
-    device = pad.device
-
-    draws = torch.rand((2, batch, length), device=device, generator=generator)
+    draws = torch.rand((2, *pad.shape), device=pad.device, generator=generator)
     selected = (draws[0] < rate) & ~pad
     if mode == "siblings":
         siblings = selected
@@ -56,12 +53,26 @@ def tlm_mask(
         siblings = torch.zeros_like(selected)
     else:
         siblings = selected & (draws[1] < 0.5)
+    return mask_from_selection(pad, selected, siblings, causal)
 
+
+def mask_from_selection(pad: Tensor, selected: Tensor, siblings: Tensor, causal: bool = False) -> BoolTensor:
+    """The deterministic half of :func:`tlm_mask`: build the mask from a given selection.
+
+    Args:
+        pad: bool ``[B, T]``, True marks padding.
+        selected: bool ``[B, T]``, the masked tokens (never padding).
+        siblings: bool ``[B, T]``, the selected tokens that use siblings-masking; the other
+            selected tokens use self-masking.
+        causal: hide keys after the query.
+    """
+    length = pad.shape[1]
+    device = pad.device
     eye = torch.eye(length, dtype=torch.bool, device=device)
     visible_keys = ~pad & ~selected  # keys any ordinary query may see
     # Pad queries produce outputs fairseq discards; they look at the non-pad keys so they stay finite.
     row_keys = torch.where(pad.unsqueeze(-1), (~pad).unsqueeze(1), visible_keys.unsqueeze(1))
-    mask = torch.where(siblings.unsqueeze(-1), eye, row_keys)
+    mask = torch.where((siblings & selected).unsqueeze(-1), eye, row_keys)
     if causal:
         mask = mask & torch.ones(length, length, dtype=torch.bool, device=device).tril()
     empty_rows = ~mask.any(dim=-1, keepdim=True)

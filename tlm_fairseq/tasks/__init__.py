@@ -1,1 +1,2 @@
 """Task registrations."""
+from . import data_to_text  # noqa: F401

@@ -12,9 +12,10 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["tlm_fairseq", "tlm_fairseq.*", "preprocess", "preprocess.*", "export", "export.*"]),
     package_data={"tlm_fairseq": ["py.typed"]},
+    # tlm-m2 is a launcher script so that scoring does not import torch and fairseq (see the script).
+    scripts=["scripts/tlm-m2"],
     entry_points={
         "console_scripts": [
-            "tlm-m2=tlm_fairseq.scoring.m2:main",
             "tlm-prep-cgec=preprocess.cgec:main",
             "tlm-m2-word2char=preprocess.m2_word_to_char:main",
             "tlm-prep-rotowire=preprocess.rotowire:main",

@@ -109,13 +109,17 @@ def fairseq_command(args: argparse.Namespace, module: str) -> list[str]:
     return cmd
 
 
-def score(hyp_tok: Path, gold: str, beta: float) -> tuple[str, dict[str, float]]:
+def score(hyp_tok: Path, gold: str, beta: float, oversized: str = "error") -> tuple[str, dict[str, float]]:
     """Run the project's M2 scorer CLI; returns its report and the parsed figures."""
-    cmd = [sys.executable, "-m", "tlm_fairseq.scoring.m2", str(hyp_tok), gold, "--beta", str(beta)]
+    cmd = [sys.executable, "-m", "tlm_fairseq.scoring.m2", str(hyp_tok), gold, "--beta", str(beta),
+           "--oversized", oversized]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if proc.returncode != 0:
         raise CliError(f"M2 scorer failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[-400:]}")
+    for line in proc.stderr.splitlines():
+        if line.startswith("tlm-m2: warning"):
+            print(line, file=sys.stderr)
     figures = {m.group(1): float(m.group(2)) for m in map(METRIC_RE.match, proc.stdout.splitlines()) if m}
     return proc.stdout, figures
 
@@ -174,7 +178,7 @@ def evaluate(args: argparse.Namespace) -> int:
         with atomic_write(hyp_tok) as fh:
             for hyp, g in zip(hyps, gold):
                 fh.write(" ".join(m2_tokens(hyp, args.m2_level, g.tokens, args.word_seg)) + "\n")
-        report, figures = score(hyp_tok, args.gold_m2, args.beta)
+        report, figures = score(hyp_tok, args.gold_m2, args.beta, args.m2_oversized)
         print(report, end="")
         if args.metrics_json:
             with atomic_write(args.metrics_json) as fh:
@@ -197,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--word-seg", choices=["anchored", "jieba"], default="anchored",
                    help="word level: reuse gold source words and jieba for changed stretches (default), or jieba only")
     p.add_argument("--beta", type=float, default=0.5)
+    p.add_argument("--m2-oversized", choices=["error", "unmerged"], default="error",
+                   help="hypotheses nearly unrelated to their source (early checkpoints): stop (default) or "
+                        "score them without merged edits and report how many (see tlm-m2 --oversized)")
     p.add_argument("--metrics-json", help="also write precision/recall/F as JSON")
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)

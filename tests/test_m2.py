@@ -49,11 +49,6 @@ A 1 2|||NN|||otter|||REQUIRED|||-NONE-|||1
 EXAMPLE_SYSTEM = "A cat sat on the mat .\nThe dog .\nGiant otters are apex predator .\n"
 
 
-def counts(hyps: list[str], gold: list[GoldSentence], **kw) -> tuple[int, int, int]:
-    s = corpus_m2(hyps, gold, **kw)
-    return s.correct, s.proposed, s.gold
-
-
 def ref_rows(hyp: str, gold: GoldSentence, mu: int = 2, iwc: bool = False) -> list[tuple[int, int, int, int]]:
     return bench.ref_sentence(hyp, gold.source, bench.nus_gold(gold), mu, iwc)
 
@@ -386,3 +381,45 @@ def test_cli_subprocess_prints_exactly_three_lines(tmp_path):
     ok = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout == "Precision   : 0.8000\nRecall      : 0.8000\nF_0.5       : 0.8000\n"
+
+
+def test_oversized_sentence_error_or_unmerged_fallback(tmp_path):
+    """An unrelated hypothesis blows NUS's lattice up: error by default, or scored without merging."""
+    from tlm_fairseq.scoring.m2 import M2Error, M2Scorer, parse_m2
+
+    src = " ".join("abcdefghij"[i % 10] for i in range(60))
+    gold = parse_m2(f"S {src}\nA 0 1|||R|||z|||REQUIRED|||-NONE-|||0\n\n")
+    hyp = " ".join("klmnopqrst"[(i * 7) % 10] for i in range(90))
+    small = M2Scorer(max_lattice_arcs=10_000)
+    with pytest.raises(M2Error, match="--oversized unmerged"):
+        small.corpus_score([hyp], gold)
+    fallback = M2Scorer(max_lattice_arcs=10_000, oversized="unmerged").corpus_score([hyp], gold)
+    assert fallback.unmerged_sentences == 1 and "oversized:unmerged" in fallback.signature
+    assert fallback.proposed > 0 and fallback.gold == 1
+    exact = M2Scorer(max_unchanged_words=0, max_lattice_arcs=None).corpus_score([hyp], gold)
+    assert (fallback.correct, fallback.proposed) == (exact.correct, exact.proposed)
+    with pytest.raises(M2Error, match="oversized must be one of error, unmerged"):
+        M2Scorer(oversized="skip")
+
+
+def test_tlm_m2_launcher_does_not_import_torch(shared_data):
+    """The installed ``tlm-m2`` command loads the scorer without the user-dir's heavy imports."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = (
+        "import runpy, sys; sys.argv = ['tlm-m2', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_path(%r, run_name='__main__')\n"
+        "except SystemExit as e:\n    code = e.code\n"
+        "print('torch imported' if 'torch' in sys.modules else 'torch not imported')\n"
+        "sys.exit(code)\n" % str(ROOT / "scripts" / "tlm-m2")
+    )
+    example = shared_data / "m2_example"
+    result = subprocess.run([sys.executable, "-c", probe, str(example / "system"), str(example / "source_gold")],
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Precision   : 0.8000", "Recall      : 0.8000", "F_0.5       : 0.8000", "torch not imported"]

@@ -53,6 +53,7 @@ __all__ = [
 
 #: Version of this implementation; it is part of every signature so that a score is reproducible.
 SCORER_VERSION = "1.0"
+OVERSIZED_POLICIES = ("error", "unmerged")
 _EPSILON = 0.001  # NUS: weight added to every edge that does not match a gold edit
 _INF = float("inf")
 
@@ -639,6 +640,8 @@ class SentenceResult:
     hypothesis: str
     candidates: tuple[AnnotatorStats, ...]
     chosen: int = 0
+    #: scored without merged edits because its lattice exceeded the budget (``oversized="unmerged"``)
+    unmerged: bool = False
 
     @property
     def stats(self) -> AnnotatorStats:
@@ -677,6 +680,7 @@ class M2Score:
     gold: int
     sentences: int
     signature: str
+    unmerged_sentences: int = 0
 
     def format(self) -> str:
         """The NUS scorer's three lines."""
@@ -687,7 +691,8 @@ class M2Score:
     def to_dict(self) -> dict[str, object]:
         return {"precision": self.precision, "recall": self.recall, "f": self.f, "beta": self.beta,
                 "correct": self.correct, "proposed": self.proposed, "gold": self.gold,
-                "sentences": self.sentences, "signature": self.signature}
+                "sentences": self.sentences, "unmerged_sentences": self.unmerged_sentences,
+                "signature": self.signature}
 
 
 @dataclass
@@ -702,8 +707,15 @@ class M2Scorer:
     #: (hours for one long sentence). Beyond the budget scoring stops with an M2Error instead of
     #: exhausting memory; ``None`` removes the limit. Never reached by ordinary system output.
     max_lattice_arcs: int | None = 2_000_000
+    #: What to do with a sentence over the budget: ``error`` (stop, the default) or ``unmerged``
+    #: (score it with ``max_unchanged_words=0``, i.e. without merging edits across unchanged
+    #: tokens, count it, and mark the signature). ``unmerged`` keeps early, degenerate checkpoints
+    #: scorable; the count tells how far the figure is from the NUS one.
+    oversized: str = "error"
 
     def __post_init__(self) -> None:
+        if self.oversized not in OVERSIZED_POLICIES:
+            raise M2Error(f"oversized must be one of {', '.join(OVERSIZED_POLICIES)}, got {self.oversized!r}")
         if not (math.isfinite(self.beta) and self.beta > 0):
             raise M2Error(f"beta must be a positive number, got {self.beta}")
         if self.max_unchanged_words < 0:
@@ -715,23 +727,33 @@ class M2Scorer:
     def signature(self) -> str:
         return (f"m2|beta:{self.beta:g}|max_unchanged:{self.max_unchanged_words}"
                 f"|ws_case:{'ignored' if self.ignore_whitespace_casing else 'kept'}"
-                f"|tok:space|annotator:cumulative|version:nus3.2-tlm{SCORER_VERSION}")
+                f"|tok:space|annotator:cumulative"
+                f"{'|oversized:unmerged' if self.oversized == 'unmerged' else ''}"
+                f"|version:nus3.2-tlm{SCORER_VERSION}")
 
     def sentence_stats(self, hypothesis: str, gold: GoldSentence) -> tuple[AnnotatorStats, ...]:
         """Statistics of one hypothesis against each annotator of its gold sentence."""
+        return self._sentence_stats(hypothesis, gold)[0]
+
+    def _sentence_stats(self, hypothesis: str, gold: GoldSentence) -> tuple[tuple[AnnotatorStats, ...], bool]:
+        """The statistics, and whether the sentence was scored without merged edits."""
         src, hyp = gold.source.split(), hypothesis.split()
         results: list[AnnotatorStats] = []
+        unmerged = False
         if src == hyp:  # the lattice is the diagonal of noops: nothing is proposed
             for ann, edits in gold.annotations:
                 results.append(AnnotatorStats(ann, 0, 0, len(edits), (), (), edits))
-            return tuple(results)
+            return tuple(results), unmerged
         try:
             lattice = _Lattice(src, hyp, self.max_unchanged_words, self.max_lattice_arcs)
         except _LatticeTooLarge as exc:
-            raise M2Error(
-                f"gold line {gold.line}: the edit lattice of this hypothesis needs over {exc.args[0]} merged "
-                f"edits ({len(src)} source vs {len(hyp)} hypothesis tokens, hardly related); the NUS scorer "
-                f"would take hours on it; raise max_lattice_arcs (--max-lattice-arcs) to score it anyway") from None
+            if self.oversized != "unmerged":
+                raise M2Error(
+                    f"gold line {gold.line}: the edit lattice of this hypothesis needs over {exc.args[0]} merged "
+                    f"edits ({len(src)} source vs {len(hyp)} hypothesis tokens, hardly related); the NUS scorer "
+                    f"would take hours on it; raise max_lattice_arcs (--max-lattice-arcs) to score it anyway, "
+                    f"or score it without merged edits (--oversized unmerged)") from None
+            lattice, unmerged = _Lattice(src, hyp, 0, None), True
         paths: dict[tuple, list[int]] = {}
         for ann, edits in gold.annotations:
             over = lattice.weights(edits)
@@ -744,7 +766,7 @@ class M2Scorer:
                 seq = [e for e in seq if not _ignorable(e)]
             correct = _match(seq, edits)
             results.append(AnnotatorStats(ann, len(correct), len(seq), len(edits), tuple(seq), tuple(correct), edits))
-        return tuple(results)
+        return tuple(results), unmerged
 
     def score_sentences(self, hypotheses: Sequence[str], gold: Sequence[GoldSentence]) -> list[SentenceResult]:
         """Per-sentence statistics with the annotator chosen as NUS does (on running totals)."""
@@ -754,7 +776,7 @@ class M2Scorer:
         tc = tp = tg = 0.0
         sq = self.beta * self.beta
         for hyp, g in zip(hypotheses, gold):
-            cands = self.sentence_stats(hyp, g)
+            cands, unmerged = self._sentence_stats(hyp, g)
             best_f, best_c, best_p, best_g, chosen = -1.0, -1.0, _INF, _INF, 0
             for k, st in enumerate(cands):
                 c, p, gg = tc + st.correct, tp + st.proposed, tg + st.gold
@@ -764,17 +786,18 @@ class M2Scorer:
                     best_f, best_c, best_p, best_g, chosen = f, c, p, gg, k
             st = cands[chosen]
             tc, tp, tg = tc + st.correct, tp + st.proposed, tg + st.gold
-            out.append(SentenceResult(g.source, hyp, cands, chosen))
+            out.append(SentenceResult(g.source, hyp, cands, chosen, unmerged))
         return out
 
     def score_from_results(self, results: Iterable[SentenceResult]) -> M2Score:
         """Sum the chosen statistics and turn them into P/R/F."""
-        c = p = g = n = 0
+        c = p = g = n = unmerged = 0
         for r in results:
             st = r.stats
             c, p, g, n = c + st.correct, p + st.proposed, g + st.gold, n + 1
+            unmerged += r.unmerged
         prec, rec, f = _prf(float(c), float(p), float(g), self.beta)
-        return M2Score(prec, rec, f, self.beta, c, p, g, n, self.signature)
+        return M2Score(prec, rec, f, self.beta, c, p, g, n, self.signature, unmerged)
 
     def corpus_score(self, hypotheses: Sequence[str], gold: Sequence[GoldSentence]) -> M2Score:
         """Corpus-level M2 of hypotheses (one string per gold sentence) against parsed gold."""
@@ -842,6 +865,9 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="drop system edits that only change whitespace or casing")
     ap.add_argument("--max-lattice-arcs", type=int, default=2_000_000,
                     help="per-sentence budget of merged edits; 0 means unlimited (default 2000000)")
+    ap.add_argument("--oversized", choices=OVERSIZED_POLICIES, default="error",
+                    help="a sentence over the budget: stop with an error (default), or score it without "
+                         "merging edits across unchanged tokens and report how many were (unmerged)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print per-sentence details first")
     ap.add_argument("--json", action="store_true", help="print a JSON object instead of the three lines")
     return ap
@@ -852,7 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
         scorer = M2Scorer(args.beta, args.max_unchanged_words, args.ignore_whitespace_casing,
-                          args.max_lattice_arcs or None)
+                          args.max_lattice_arcs or None, args.oversized)
         gold = read_m2(args.gold)
         hyps = read_hypotheses(args.system)
         if len(hyps) != len(gold):
@@ -866,6 +892,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tlm-m2: error: {msg}", file=sys.stderr)
         return 2
     score = scorer.score_from_results(results)
+    if score.unmerged_sentences:
+        print(f"tlm-m2: warning: {score.unmerged_sentences} sentence(s) exceeded --max-lattice-arcs and were "
+              f"scored without merged edits; the figures are not NUS-identical for them", file=sys.stderr)
     if args.verbose:
         _verbose(results, scorer, sys.stdout)
     if args.json:

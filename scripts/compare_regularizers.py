@@ -52,14 +52,14 @@ class RunResult:
 def parse_valid_curve(log_text: str) -> List[List[float]]:
     """Validation points from a fairseq log written with ``--log-format json``: one JSON object per
     validation, alone on its line in ``--log-file`` (after a ``| valid |`` prefix on the console)."""
-    curve = []
+    points: Dict[float, float] = {}  # fairseq can log one validation more than once
     for line in log_text.splitlines():
         start = line.find('{"')
         if start < 0 or '"valid_loss"' not in line:
             continue
         stats = json.loads(line[start:])
-        curve.append([float(stats["valid_num_updates"]), float(stats["valid_loss"])])
-    return curve
+        points[float(stats["valid_num_updates"])] = float(stats["valid_loss"])
+    return [[updates, loss] for updates, loss in sorted(points.items())]
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -1,0 +1,297 @@
+"""``tlm-generate``: batched beam / greedy search over an exported model, as a library and a CLI.
+
+Library use::
+
+    gen = Generator("model_dir")                 # picks CUDA when usable, else CPU
+    results = gen.generate(["他们去学校了。"], beam=5)
+    results[0].output, results[0].score
+
+Inputs are sorted by length into batches (as fairseq-generate does) and results come back in
+input order. Search semantics are fairseq's (see ``export.search``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from .errors import ExportError, FileProblem, InputProblem
+from .model_dir import ModelDir
+from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode
+from .search import Hypothesis, SearchOptions, Symbols, beam_search, greedy_search, max_lengths
+from .tokenizers import SourceEncoder, TargetDecoder
+
+log = logging.getLogger("tlm.generate")
+
+
+@dataclass
+class Result:
+    """The ``nbest`` hypotheses of one input, best first; ``output``/``score`` are the best one's."""
+
+    output: str
+    score: float
+    hypotheses: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Stats:
+    sentences: int = 0
+    tokens: int = 0  # generated tokens of the best hypotheses, </s> included (fairseq's count)
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+class Generator:
+    """Sessions, tokenization and search for one exported model directory."""
+
+    def __init__(self, model_dir: str | os.PathLike[str], device: str = "auto", threads: int = 0,
+                 fp16: bool = False, io_binding: bool | None = None) -> None:
+        self.model = ModelDir.load(model_dir)
+        self.sessions = Sessions.open(self.model, device, threads, fp16)
+        self.io_binding = self.sessions.provider == CUDA if io_binding is None else io_binding
+        self.source = SourceEncoder(self.model)
+        self.target = TargetDecoder(self.model)
+        cfg = self.model.config
+        self.symbols = Symbols(pad=cfg["symbols"]["pad"], eos=cfg["symbols"]["eos"], unk=cfg["symbols"]["unk"],
+                               vocab=cfg["dims"]["target_vocab"])
+        self.stats = Stats()
+        log.info("model %s (%s, %s) on %s, %s%s", self.model.root, cfg["arch"], cfg["task"], self.provider,
+                 self.sessions.precision, ", I/O binding" if self.io_binding else "")
+
+    @property
+    def provider(self) -> str:
+        """The execution provider that actually runs the sessions."""
+        return self.sessions.provider
+
+    def options(self, **overrides: Any) -> SearchOptions:
+        """The export's generation defaults with ``overrides`` (None values ignored), validated."""
+        values = dict(self.model.generation)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - set(SearchOptions.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown generation option(s): {', '.join(sorted(unknown))}")
+        if "nbest" not in overrides or overrides["nbest"] is None:
+            values["nbest"] = min(values["nbest"], values["beam"])
+        return SearchOptions(**values).validate()
+
+    def encode_inputs(self, inputs: Sequence[Any]) -> list[np.ndarray]:
+        """Source ids per input; :class:`InputProblem` names the first bad one."""
+        return [self.source(item, i) for i, item in enumerate(inputs)]
+
+    def check_lengths(self, sources: Sequence[np.ndarray], opts: SearchOptions) -> None:
+        """fairseq refuses ``min_len > max_len``; say so before searching, naming the input."""
+        limits = max_lengths(np.asarray([len(s) for s in sources]), opts, self.model.config["max_target_positions"])
+        for i, limit in enumerate(limits):
+            if limit < opts.min_len:
+                raise ValueError(f"min_len {opts.min_len} is larger than max_len {int(limit)} of input {i}")
+
+    def prepare(self, inputs: Sequence[Any], **options: Any) -> tuple[list[np.ndarray], SearchOptions]:
+        """Encoded inputs and validated options; raises InputProblem or ValueError saying what is wrong."""
+        opts = self.options(**options)
+        sources = self.encode_inputs(inputs)
+        self.check_lengths(sources, opts)
+        return sources, opts
+
+    def batches(self, sources: Sequence[np.ndarray], batch_size: int, max_tokens: int | None) -> Iterable[list[int]]:
+        """Indices grouped by source length (shortest first), capped in sentences and padded tokens."""
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+        batch: list[int] = []
+        for i in order:  # ascending lengths: the newest input is the widest
+            width = len(sources[i])
+            if batch and (len(batch) >= batch_size or (max_tokens and width * (len(batch) + 1) > max_tokens)):
+                yield batch
+                batch = []
+            batch.append(i)
+        if batch:
+            yield batch
+
+    def search_batch(self, sources: Sequence[np.ndarray], opts: SearchOptions) -> list[list[Hypothesis]]:
+        """One padded batch through the encoder and the search."""
+        pad = self.symbols.pad
+        longest = max(len(s) for s in sources)
+        src = np.full((len(sources), longest, *sources[0].shape[1:]), pad, dtype=np.int64)
+        for row, s in enumerate(sources):
+            src[row, : len(s)] = s
+        dims = self.model.config["dims"]
+        state_cls = BoundDecoderState if self.io_binding else DecoderState
+        state = state_cls(self.sessions, encode(self.sessions, src), dims["heads"], dims["head_dim"])
+        lengths = np.asarray([len(s) for s in sources])
+        search = greedy_search if opts.beam == 1 else beam_search
+        return search(state, lengths, opts, self.symbols, self.model.config["max_target_positions"])
+
+    def generate_ids(self, sources: Sequence[np.ndarray], opts: SearchOptions, batch_size: int = 32,
+                     max_tokens: int | None = None) -> list[list[Hypothesis]]:
+        results: list[list[Hypothesis]] = [[] for _ in sources]
+        start = time.perf_counter()
+        for batch in self.batches(sources, batch_size, max_tokens):
+            for i, hyps in zip(batch, self.search_batch([sources[i] for i in batch], opts)):
+                results[i] = hyps
+        self.stats.seconds += time.perf_counter() - start
+        self.stats.sentences += len(sources)
+        self.stats.tokens += sum(len(h[0].tokens) for h in results if h)
+        return results
+
+    def to_result(self, hyps: list[Hypothesis], nbest: int) -> Result:
+        shown = [{"output": self.target(h.tokens), "score": h.score,
+                  "tokens": " ".join(self.target.symbols(h.tokens))} for h in hyps[:nbest]]
+        if not shown:  # every continuation scored -inf: nothing finished
+            return Result("", float("-inf"), [])
+        return Result(shown[0]["output"], shown[0]["score"], shown)
+
+    def generate(self, inputs: Sequence[Any], batch_size: int = 32, max_tokens: int | None = None,
+                 **options: Any) -> list[Result]:
+        """Raw inputs (sentences, or game objects for record models) -> results in input order."""
+        sources, opts = self.prepare(inputs, **options)
+        hyps = self.generate_ids(sources, opts, batch_size, max_tokens)
+        return [self.to_result(h, opts.nbest) for h in hyps]
+
+
+def read_inputs(path: Path | None, task: str) -> list[Any]:
+    """Text models: one sentence per line. Record models: a JSON list of games, or JSON lines."""
+    name = "<stdin>" if path is None else str(path)
+    try:
+        text = sys.stdin.read() if path is None else path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileProblem(name, "input file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise FileProblem(name, f"cannot read input: {err}") from None
+    if task == "text":
+        return text.splitlines()
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            games = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise FileProblem(name, f"invalid JSON: {err}") from None
+        return games
+    games = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                games.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise FileProblem(name, f"line {lineno}: invalid JSON: {err}") from None
+    return games
+
+
+def write_outputs(results: Sequence[Result | None], out: Path | None, fmt: str) -> None:
+    """Text: ``nbest`` lines per input (an empty line for a blank input); JSONL: one object per input."""
+    def emit(handle: TextIO) -> None:
+        for i, result in enumerate(results):
+            if fmt == "jsonl":
+                record = {"index": i, **(asdict(result) if result else {"output": "", "score": None, "hypotheses": []})}
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            elif result is None or not result.hypotheses:
+                handle.write("\n")
+            else:
+                for hyp in result.hypotheses:
+                    handle.write(hyp["output"] + "\n")
+
+    if out is None:
+        emit(sys.stdout)
+        sys.stdout.flush()
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            emit(handle)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tlm-generate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", type=Path, required=True, help="directory written by tlm-export")
+    parser.add_argument("--input", type=Path, help="sentences (one per line) or Rotowire games (JSON); default stdin")
+    parser.add_argument("--output", type=Path, help="default stdout")
+    parser.add_argument("--output-format", choices=("text", "jsonl"), default="text")
+    search = parser.add_argument_group("search (fairseq's meaning; defaults from the export)")
+    search.add_argument("--beam", type=int, help="beam size; 1 = greedy")
+    search.add_argument("--lenpen", type=float, help="length penalty: score / length ** lenpen")
+    search.add_argument("--max-len-a", type=float, help="max length = a * source length + b")
+    search.add_argument("--max-len-b", type=int)
+    search.add_argument("--min-len", type=int, help="minimum output length (without </s>)")
+    search.add_argument("--no-repeat-ngram-size", type=int, help="forbid repeating n-grams of this size")
+    search.add_argument("--unkpen", dest="unk_penalty", type=float, help="subtracted from <unk>'s log-probability")
+    search.add_argument("--nbest", type=int, help="hypotheses to output per input")
+    run = parser.add_argument_group("execution")
+    run.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
+    run.add_argument("--max-tokens", type=int, help="padded source tokens per batch")
+    run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    run.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: its default)")
+    run.add_argument("--fp16", action="store_true", help="run the float16 graphs (export with --fp16; meant for CUDA)")
+    run.add_argument("--io-binding", choices=("auto", "on", "off"), default="auto",
+                     help="keep the decoder cache on the device (auto: on for CUDA)")
+    run.add_argument("--stats-json", type=Path, help="write sentences, tokens, seconds, tokens/s here")
+    return parser
+
+
+SEARCH_KEYS = ("beam", "lenpen", "max_len_a", "max_len_b", "min_len", "no_repeat_ngram_size", "unk_penalty", "nbest")
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.batch_size < 1 or (args.max_tokens is not None and args.max_tokens < 1) or args.threads < 0:
+        raise ExportError("--batch-size and --max-tokens must be positive, --threads >= 0")
+    binding = {"auto": None, "on": True, "off": False}[args.io_binding]
+    gen = Generator(args.model_dir, args.device, args.threads, args.fp16, binding)
+    try:
+        opts = gen.options(**{k: getattr(args, k) for k in SEARCH_KEYS})
+    except ValueError as err:
+        raise ExportError(str(err)) from None
+    inputs = read_inputs(args.input, gen.model.task)
+    name = "<stdin>" if args.input is None else str(args.input)
+    keep = [i for i, item in enumerate(inputs) if not (isinstance(item, str) and not item.strip())]
+    if len(keep) < len(inputs):
+        log.warning("%s: %d blank line(s) get blank outputs", name, len(inputs) - len(keep))
+    try:
+        sources = gen.encode_inputs([inputs[i] for i in keep])
+    except InputProblem as err:
+        where = f"line {keep[err.index] + 1}" if gen.model.task == "text" else f"game {keep[err.index]}"
+        raise FileProblem(name, f"{where}: {err.problem}") from None
+    try:
+        gen.check_lengths(sources, opts)
+    except ValueError as err:
+        raise ExportError(str(err)) from None
+    hyps = gen.generate_ids(sources, opts, args.batch_size, args.max_tokens)
+    results: list[Result | None] = [None] * len(inputs)
+    for i, h in zip(keep, hyps):
+        results[i] = gen.to_result(h, opts.nbest)
+    write_outputs(results, args.output, args.output_format)
+    s = gen.stats
+    log.info("generated %d inputs (%d tokens) in %.2fs: %.1f sentences/s, %.1f tokens/s, provider %s, %d thread(s)",
+             s.sentences, s.tokens, s.seconds, s.sentences / max(s.seconds, 1e-9), s.tokens_per_second,
+             gen.provider, args.threads)
+    if args.stats_json:
+        args.stats_json.write_text(json.dumps({"sentences": s.sentences, "tokens": s.tokens, "seconds": s.seconds,
+                                               "tokens_per_second": s.tokens_per_second, "provider": gen.provider}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        run(args)
+    except ExportError as err:
+        print(f"tlm-generate: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

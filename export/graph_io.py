@@ -1,0 +1,42 @@
+"""Input and output names of the exported graphs, shared by the exporter and the runtime.
+
+Keys and values travel as one tensor per layer: a stacked ``(L, 2, ...)`` cache would be split
+and re-stacked (copied) by every decoder step, which profiling showed to cost about a third of the
+step time on CPU.
+"""
+from __future__ import annotations
+
+
+def cross_names(layers: int) -> list[str]:
+    """Encoder-decoder keys and values per decoder layer: ``(B, H, S, Dh)``, one copy per input."""
+    return [f"cross_{kv}_{i}" for i in range(layers) for kv in ("key", "value")]
+
+
+def past_names(layers: int) -> list[str]:
+    """Self-attention cache fed to a step: ``(N_prev, H, t, Dh)``."""
+    return [f"past_{kv}_{i}" for i in range(layers) for kv in ("key", "value")]
+
+
+def present_names(layers: int) -> list[str]:
+    """Self-attention cache returned by a step: ``(N, H, t + 1, Dh)``."""
+    return [f"present_{kv}_{i}" for i in range(layers) for kv in ("key", "value")]
+
+
+def encoder_io(layers: int) -> dict:
+    """``torch.onnx.export`` naming and dynamic axes of the encoder."""
+    cross = cross_names(layers)
+    axes = {"src": {0: "batch", 1: "src_len"}, "src_padding": {0: "batch", 1: "src_len"}}
+    axes.update({name: {0: "batch", 2: "src_len"} for name in cross})
+    return {"input_names": ["src"], "output_names": ["src_padding", *cross], "dynamic_axes": axes}
+
+
+def decoder_io(layers: int) -> dict:
+    """``torch.onnx.export`` naming and dynamic axes of one decoder step."""
+    past, cross, present = past_names(layers), cross_names(layers), present_names(layers)
+    axes = {"tokens": {0: "rows"}, "reorder": {0: "rows"}, "src_padding": {0: "batch", 1: "src_len"},
+            "lprobs": {0: "rows"}}
+    axes.update({name: {0: "prev_rows", 2: "past_len"} for name in past})
+    axes.update({name: {0: "batch", 2: "src_len"} for name in cross})
+    axes.update({name: {0: "rows", 2: "new_len"} for name in present})
+    return {"input_names": ["tokens", "reorder", "src_padding", *past, *cross],
+            "output_names": ["lprobs", *present], "dynamic_axes": axes}

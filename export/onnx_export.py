@@ -1,0 +1,331 @@
+"""``tlm-export``: a fairseq checkpoint -> an onnxruntime model directory.
+
+Writes ``encoder.onnx`` (source -> encoder-decoder keys/values of every decoder layer, once per
+input) and ``decoder.onnx`` (one incremental step over a self-attention cache), optionally their
+float16 twins, the dictionaries, the SentencePiece model when one is used, and ``config.json``.
+Before anything is written the float32 graphs are run with onnxruntime and compared with the
+checkpoint's own fairseq forward, so an export that would generate differently never lands.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+
+from .architecture import check_supported, describe, max_positions, position_table
+from .checkpoint import RECORD_FIELDS, LoadedCheckpoint, load_for_export
+from .dictionary import read_dictionary
+from .errors import DictionaryMismatch, ExportError, FileProblem, UnsupportedModel
+from .graph_io import cross_names, decoder_io, encoder_io, past_names
+from .graphs import DecoderStepGraph, EncoderGraph, SourceEmbedder
+from .model_dir import (DEFAULT_GENERATION, FORMAT, FORMAT_VERSION, TOKENIZERS, staging_dir,
+                        write_config)
+
+log = logging.getLogger("tlm.export")
+
+DEFAULT_OPSET = 17
+OPSETS = range(14, 21)  # torch's TorchScript exporter writes up to opset 20
+RANDOM_OPS = frozenset({"RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
+                        "Bernoulli", "Dropout", "Multinomial"})
+PARITY_TOLERANCE = 1e-3  # max |log-prob difference| between onnxruntime and fairseq (float32)
+
+
+def graph_ops(model: onnx.ModelProto) -> set[str]:
+    """Every operator type in a graph, subgraphs included."""
+    ops: set[str] = set()
+
+    def visit(graph: onnx.GraphProto) -> None:
+        for node in graph.node:
+            ops.add(node.op_type)
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    visit(attr.g)
+                for sub in attr.graphs:
+                    visit(sub)
+
+    visit(model.graph)
+    return ops
+
+
+def _build_graphs(ckpt: LoadedCheckpoint) -> tuple[EncoderGraph, DecoderStepGraph]:
+    model = ckpt.model
+    enc_max = max_positions(model.encoder, int(model.encoder.max_source_positions))
+    dec_max = max_positions(model.decoder, int(model.decoder.max_target_positions))
+    embedder = SourceEmbedder(model.encoder, position_table(model.encoder, enc_max))
+    encoder = EncoderGraph(model.encoder, model.decoder, embedder).eval()
+    decoder = DecoderStepGraph(model.decoder, position_table(model.decoder, dec_max)).eval()
+    return encoder, decoder
+
+
+def _sample_inputs(ckpt: LoadedCheckpoint, sizes: dict[str, int], pad: int, eos: int, seed: int = 0
+                   ) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Two sources of different lengths and one target prefix per source, from real symbol ids."""
+    gen = torch.Generator().manual_seed(seed)
+    low = 4  # past the four special symbols
+    sources = []
+    for length in (6, 3):
+        if ckpt.reads_records:
+            cols = [torch.randint(low, max(sizes[f], low + 1), (length,), generator=gen) for f in RECORD_FIELDS]
+            sources.append(torch.stack(cols, dim=-1))
+        else:
+            ids = torch.randint(low, max(sizes["source"], low + 1), (length,), generator=gen)
+            sources.append(torch.cat([ids, torch.tensor([eos])]))
+    prefix = torch.randint(low, max(sizes["target"], low + 1), (2, 4), generator=gen)
+    prefix[:, 0] = eos
+    return sources, prefix
+
+
+def _pad_batch(sources: list[torch.Tensor], pad: int) -> torch.Tensor:
+    longest = max(s.shape[0] for s in sources)
+    batch = torch.full((len(sources), longest, *sources[0].shape[1:]), pad, dtype=torch.long)
+    for i, s in enumerate(sources):
+        batch[i, : s.shape[0]] = s
+    return batch
+
+
+def _verify_against_fairseq(ckpt: LoadedCheckpoint, encoder_file: Path, decoder_file: Path,
+                            sizes: dict[str, int], pad: int, eos: int) -> float:
+    """Max |log-prob difference| of onnxruntime (2 beams per sentence) vs fairseq's full forward."""
+    import onnxruntime as ort
+
+    sources, prefix = _sample_inputs(ckpt, sizes, pad, eos)
+    expected = []
+    with torch.no_grad():
+        for src, prev in zip(sources, prefix):
+            src = src.unsqueeze(0)
+            logits, _ = ckpt.model(src, torch.tensor([src.shape[1]]), prev.unsqueeze(0))
+            expected.append(torch.log_softmax(logits.float(), dim=-1)[0].numpy())
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    enc = ort.InferenceSession(str(encoder_file), options, providers=["CPUExecutionProvider"])
+    dec = ort.InferenceSession(str(decoder_file), options, providers=["CPUExecutionProvider"])
+    padding, *cross = enc.run(None, {"src": _pad_batch(sources, pad).numpy()})
+    layers, batch = len(ckpt.model.decoder.layers), padding.shape[0]
+    attn = ckpt.model.decoder.layers[0].self_attn
+    past = [np.zeros((batch, attn.num_heads, 0, attn.head_dim), np.float32)] * (2 * layers)
+    fixed = {"src_padding": padding, **dict(zip(cross_names(layers), cross))}
+    beams = 2
+    worst = 0.0
+    for step in range(prefix.shape[1]):
+        reorder = np.repeat(np.arange(batch), beams) if step == 0 else np.arange(batch * beams)
+        tokens = np.repeat(prefix[:, step].numpy(), beams)
+        lprobs, *past = dec.run(None, {"tokens": tokens, "reorder": reorder, **fixed,
+                                       **dict(zip(past_names(layers), past))})
+        for b in range(batch):
+            for r in range(beams):
+                worst = max(worst, float(np.abs(lprobs[b * beams + r] - expected[b][step]).max()))
+    return worst
+
+
+def _export_graph(module: torch.nn.Module, args: tuple, path: Path, io: dict[str, Any], opset: int) -> list[str]:
+    """Trace ``module`` to ``path``, pin the IR version, check it; returns the files written."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer and deprecation chatter; correctness is verified below
+        try:
+            torch.onnx.export(module, args, str(path), dynamo=False, opset_version=opset,
+                              do_constant_folding=True, **io)
+        except Exception as err:  # noqa: BLE001 - the exporter raises many types; name the graph
+            raise ExportError(f"{path.name}: torch.onnx.export failed at opset {opset}: {err}") from None
+    model = onnx.load(str(path))
+    # onnx >= 1.23 stamps IR 14, newer than onnxruntime 1.31 reads: use the lowest IR for the opsets.
+    model.ir_version = onnx.helper.find_min_ir_version_for(list(model.opset_import), ignore_unknown=True)
+    random_ops = graph_ops(model) & RANDOM_OPS
+    if random_ops:
+        raise ExportError(f"{path.name}: training-only random operators left in the graph: {sorted(random_ops)}")
+    files = [path.name]
+    if model.ByteSize() > 1_800_000_000:
+        data = path.name + ".data"
+        onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=data)
+        files.append(data)
+    else:
+        onnx.save_model(model, str(path))
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except onnx.checker.ValidationError as err:
+        raise ExportError(f"{path.name}: onnx.checker rejected the exported graph: {err}") from None
+    return files
+
+
+def _trace_args(encoder: EncoderGraph, ckpt: LoadedCheckpoint, sizes: dict[str, int], pad: int, eos: int,
+                dtype: torch.dtype) -> tuple[tuple, tuple]:
+    """Example inputs for tracing: two sentences, two beams each, three cached positions."""
+    sources, prefix = _sample_inputs(ckpt, sizes, pad, eos)
+    src = _pad_batch(sources, pad)
+    with torch.no_grad():
+        padding, *cross = encoder(src)
+    attn = ckpt.model.decoder.layers[0].self_attn
+    rows = padding.shape[0] * 2
+    past = [torch.zeros(rows, attn.num_heads, 3, attn.head_dim, dtype=dtype) for _ in cross]
+    tokens = prefix[:, 1].repeat_interleave(2)
+    return (src,), (tokens, torch.arange(rows), padding, *past, *cross)
+
+
+def _generation_defaults(cfg: Any) -> dict[str, Any]:
+    gen = getattr(cfg, "generation", None)
+    out = dict(DEFAULT_GENERATION)
+    for key, default in DEFAULT_GENERATION.items():
+        value = getattr(gen, key, None) if gen is not None else None
+        if value is not None:
+            out[key] = type(default)(value)
+    return out
+
+
+def _tokenizer(ckpt: LoadedCheckpoint, choice: str, spm_model: Path | None) -> tuple[dict[str, Any], Path | None]:
+    if ckpt.reads_records:
+        return {"kind": "records"}, None
+    bpe = getattr(ckpt.cfg, "bpe", None)
+    bpe_name = getattr(bpe, "_name", None) if bpe is not None else None
+    if choice == "auto":
+        choice = "sentencepiece" if bpe_name == "sentencepiece" or spm_model else "zh_char"
+    if choice != "sentencepiece":
+        return {"kind": choice}, None
+    model = spm_model or (Path(bpe.sentencepiece_model) if bpe_name == "sentencepiece" else None)
+    if model is None:
+        raise ExportError("--tokenizer sentencepiece needs --sentencepiece-model (the checkpoint names none)")
+    if not model.is_file():
+        raise FileProblem(model, "SentencePiece model not found")
+    return {"kind": "sentencepiece", "model": "sentencepiece.model"}, model
+
+
+def _copy_dictionaries(ckpt: LoadedCheckpoint, root: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """Copy each dictionary the task read and check it numbers symbols as fairseq did."""
+    task = ckpt.task
+    loaded = ({**dict(zip(RECORD_FIELDS, task.field_dictionaries)), "target": task.target_dictionary}
+              if ckpt.reads_records else {"source": task.source_dictionary, "target": task.target_dictionary})
+    names, sizes = {}, {}
+    for key, source in ckpt.dictionary_files().items():
+        if not source.is_file():
+            raise FileProblem(source, "dictionary not found")
+        ours = read_dictionary(source)
+        if ours.symbols != list(loaded[key].symbols):
+            raise DictionaryMismatch(source, "fairseq and this reader number its symbols differently")
+        name = f"dict.{key}.txt"
+        shutil.copyfile(source, root / name)
+        names[key], sizes[key] = name, len(ours)
+    return names, sizes
+
+
+def _check_sizes(ckpt: LoadedCheckpoint, files: dict[str, Path], sizes: dict[str, int]) -> None:
+    model = ckpt.model
+    expected = {"target": model.decoder.output_projection.weight.shape[0]}
+    if ckpt.reads_records:
+        expected[RECORD_FIELDS[0]] = model.encoder.embed_tokens.num_embeddings
+        for name, embed in zip(RECORD_FIELDS[1:], model.encoder.embed_fields):
+            expected[name] = embed.num_embeddings
+    else:
+        expected["source"] = model.encoder.embed_tokens.num_embeddings
+    for key, rows in expected.items():
+        if sizes[key] != rows:
+            raise DictionaryMismatch(files[key], f"has {sizes[key]} symbols but the checkpoint's embedding has {rows} rows")
+
+
+def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = False, opset: int = DEFAULT_OPSET,
+                      tokenizer: str = "auto", spm_model: Path | None = None, max_records: int | None = None,
+                      overwrite: bool = False) -> dict[str, Any]:
+    """Export and return the written config. Raises :class:`ExportError` subclasses on bad input."""
+    if opset not in OPSETS:
+        raise ExportError(f"--opset must be in [{OPSETS.start}, {OPSETS.stop - 1}], got {opset}")
+    if tokenizer not in ("auto",) + TOKENIZERS:
+        raise ExportError(f"--tokenizer must be auto or one of {', '.join(TOKENIZERS)}")
+    ckpt = load_for_export(checkpoint, data)
+    check_supported(ckpt.model, str(checkpoint), ckpt.arch)
+    dims = describe(ckpt.model)
+    target_dict = ckpt.task.target_dictionary
+    pad, eos = target_dict.pad(), target_dict.eos()
+    if ckpt.reads_records and tokenizer != "auto":
+        raise ExportError("--tokenizer applies to text models; this checkpoint reads records")
+    tok_spec, spm_source = _tokenizer(ckpt, tokenizer, spm_model)
+    with staging_dir(out, overwrite) as root:
+        dict_names, sizes = _copy_dictionaries(ckpt, root)
+        _check_sizes(ckpt, ckpt.dictionary_files(), sizes)
+        files = list(dict_names.values())
+        graphs: dict[str, dict[str, str]] = {}
+        encoder, decoder = _build_graphs(ckpt)
+        enc_args, dec_args = _trace_args(encoder, ckpt, sizes, pad, eos, torch.float32)
+        layers = dims["decoder_layers"]
+        files += _export_graph(encoder, enc_args, root / "encoder.onnx", encoder_io(layers), opset)
+        files += _export_graph(decoder, dec_args, root / "decoder.onnx", decoder_io(layers), opset)
+        graphs["float32"] = {"encoder": "encoder.onnx", "decoder": "decoder.onnx"}
+        worst = _verify_against_fairseq(ckpt, root / "encoder.onnx", root / "decoder.onnx", sizes, pad, eos)
+        log.info("onnxruntime vs fairseq forward: max |log-prob difference| %.2e", worst)
+        if not worst <= PARITY_TOLERANCE:
+            raise UnsupportedModel(checkpoint, f"the exported graphs disagree with the checkpoint's own forward "
+                                   f"(max |log-prob difference| {worst:.3g} > {PARITY_TOLERANCE}); "
+                                   f"architecture {ckpt.arch!r} has an eval-time behaviour the exporter does not reproduce")
+        if fp16:
+            ckpt.model.half()
+            encoder, decoder = _build_graphs(ckpt)
+            encoder, decoder = encoder.half(), decoder.half()
+            enc_args, dec_args = _trace_args(encoder, ckpt, sizes, pad, eos, torch.float16)
+            files += _export_graph(encoder, enc_args, root / "encoder.fp16.onnx", encoder_io(layers), opset)
+            files += _export_graph(decoder, dec_args, root / "decoder.fp16.onnx", decoder_io(layers), opset)
+            graphs["float16"] = {"encoder": "encoder.fp16.onnx", "decoder": "decoder.fp16.onnx"}
+        if spm_source is not None:
+            shutil.copyfile(spm_source, root / "sentencepiece.model")
+            files.append("sentencepiece.model")
+        model = ckpt.model
+        symbols = {"bos": target_dict.bos(), "pad": pad, "eos": eos, "unk": target_dict.unk()}
+        if ckpt.reads_records:
+            source = {"kind": "records", "fields": list(RECORD_FIELDS),
+                      "dictionaries": {f: dict_names[f] for f in RECORD_FIELDS}, "max_records": max_records}
+            dims["field_vocab"] = {f: sizes[f] for f in RECORD_FIELDS}
+        else:
+            source = {"kind": "tokens", "dictionary": dict_names["source"]}
+            dims["source_vocab"] = sizes["source"]
+        config = {
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "task": "records" if ckpt.reads_records else "text",
+            "arch": ckpt.arch, "checkpoint": checkpoint.name, "opset": opset,
+            "dims": dims, "symbols": symbols, "source": source,
+            "target": {"dictionary": dict_names["target"]}, "tokenizer": tok_spec,
+            "max_source_positions": max_positions(model.encoder, int(model.encoder.max_source_positions)),
+            "max_target_positions": max_positions(model.decoder, int(model.decoder.max_target_positions)),
+            "generation": _generation_defaults(ckpt.cfg), "graphs": graphs,
+            "verified_max_logprob_diff": worst, "files": {name: "" for name in files},
+        }
+        write_config(root, config)
+    log.info("wrote %s (%s)", out, ", ".join(sorted(graphs)))
+    return config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tlm-export", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", type=Path, required=True, help="fairseq checkpoint (.pt)")
+    parser.add_argument("--data", type=Path, required=True, help="the fairseq data-bin the model was trained on")
+    parser.add_argument("--out", type=Path, required=True, help="output model directory")
+    parser.add_argument("--fp16", action="store_true", help="also write float16 graphs (for CUDA)")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
+    parser.add_argument("--tokenizer", default="auto", choices=("auto",) + TOKENIZERS,
+                        help="text models: how raw input is split (auto: sentencepiece if the checkpoint "
+                             "used it, else zh_char, the CGEC character tokenizer)")
+    parser.add_argument("--sentencepiece-model", type=Path, help="SentencePiece model, if not named by the checkpoint")
+    parser.add_argument("--max-records", type=int, help="record models: records kept per game (tlm-prep-rotowire --max-records)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.max_records is not None and args.max_records < 1:
+        print("tlm-export: error: --max-records must be positive", file=sys.stderr)
+        return 2
+    try:
+        export_checkpoint(args.checkpoint, args.data, args.out, args.fp16, args.opset, args.tokenizer,
+                          args.sentencepiece_model, args.max_records, args.overwrite)
+    except ExportError as err:
+        print(f"tlm-export: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""onnxruntime sessions for the exported encoder and decoder, and the per-batch decoder state.
+
+Provider choice: CUDA is used only when onnxruntime lists it *and* a probe session really runs on
+it (onnxruntime-gpu lists CUDA even where CUDA 13 / cuDNN 9 are missing and then silently falls
+back to CPU after logging an error). The provider that actually runs is what ``provider`` reports.
+On CUDA the decoder cache stays on the GPU between steps through I/O binding; on CPU plain numpy
+inputs are as fast (onnxruntime wraps them without copying).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime as ort
+
+from .errors import ExportError, FileProblem
+from .graph_io import cross_names, decoder_io, encoder_io, past_names, present_names
+from .model_dir import ModelDir
+
+log = logging.getLogger("tlm.runtime")
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+DEVICES = ("auto", "cpu", "cuda")
+_ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+
+
+def _probe_model() -> bytes:
+    """A one-node model: enough to see whether a session really lands on CUDA."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "x"], ["y"])], "probe",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def cuda_usable() -> tuple[bool, str]:
+    """Whether a session really runs on CUDA here, and why not if it does not."""
+    if CUDA not in ort.get_available_providers():
+        return False, "this onnxruntime build has no CUDA provider"
+    ort.set_default_logger_severity(4)  # the failed provider load logs a scary error; we report it below
+    try:
+        options = ort.SessionOptions()
+        options.log_severity_level = 4
+        session = ort.InferenceSession(_probe_model(), options, providers=[CUDA, CPU])
+        session.run(None, {"x": np.ones(1, np.float32)})
+        if session.get_providers()[0] != CUDA:
+            return False, "the CUDA provider failed to load (CUDA 13 and cuDNN 9 are required)"
+        return True, ""
+    except Exception as err:  # noqa: BLE001 - any failure means: not usable
+        return False, f"CUDA session failed: {err}"
+    finally:
+        ort.set_default_logger_severity(2)  # onnxruntime's default (warnings)
+
+
+def choose_provider(device: str) -> str:
+    """``auto``: CUDA when usable, else CPU; ``cuda``: CUDA or an error; ``cpu``: CPU."""
+    if device not in DEVICES:
+        raise ExportError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "cpu":
+        return CPU
+    ok, why = cuda_usable()
+    if ok:
+        return CUDA
+    if device == "cuda":
+        raise ExportError(f"--device cuda requested but {why}")
+    log.info("CUDA not usable (%s); using CPU", why)
+    return CPU
+
+
+@dataclass
+class Sessions:
+    """The two sessions of one model directory, on one provider, in one precision."""
+
+    encoder: ort.InferenceSession
+    decoder: ort.InferenceSession
+    provider: str
+    precision: str
+    cache_dtype: type
+
+    @classmethod
+    def open(cls, model: ModelDir, device: str = "auto", threads: int = 0, fp16: bool = False) -> "Sessions":
+        provider = choose_provider(device)
+        precision = "float16" if fp16 else "float32"
+        if fp16 and provider != CUDA:
+            log.warning("float16 graphs on CPU: onnxruntime emulates most float16 kernels there, which is "
+                        "slower than float32; --fp16 is meant for CUDA")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        providers = [CUDA, CPU] if provider == CUDA else [CPU]
+        made = []
+        for which in ("encoder", "decoder"):
+            path = model.graph_path(precision, which)
+            try:
+                made.append(ort.InferenceSession(str(path), options, providers=providers))
+            except Exception as err:  # noqa: BLE001 - onnxruntime raises several unrelated types
+                raise FileProblem(path, f"onnxruntime cannot load this graph: {err}") from None
+        layers = model.config["dims"]["decoder_layers"]
+        for session, which, io in ((made[0], "encoder", encoder_io(layers)), (made[1], "decoder", decoder_io(layers))):
+            names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
+            if names != (io["input_names"], io["output_names"]):
+                raise FileProblem(model.graph_path(precision, which), f"graph inputs/outputs {names} are not the "
+                                  f"ones this runtime expects for {layers} layers; re-export with tlm-export")
+        actual = made[1].get_providers()[0]
+        if actual != provider:
+            log.warning("requested %s but the session runs on %s", provider, actual)
+        past = next(i for i in made[1].get_inputs() if i.name == past_names(1)[0])
+        cache_dtype = _ORT_DTYPES.get(past.type)
+        if cache_dtype is None:
+            raise FileProblem(model.graph_path(precision, "decoder"), f"unexpected cache type {past.type}")
+        return cls(made[0], made[1], actual, precision, cache_dtype)
+
+
+class DecoderState:
+    """One batch's encoder output and self-attention cache; implements ``search.StepModel``."""
+
+    def __init__(self, sessions: Sessions, encoded: list[np.ndarray], heads: int, head_dim: int) -> None:
+        self.sessions = sessions
+        padding, *cross = encoded
+        self.layers = len(cross) // 2
+        self.src_padding = padding
+        self.cross = cross
+        empty = np.zeros((padding.shape[0], heads, 0, head_dim), dtype=sessions.cache_dtype)
+        self.past = [empty] * (2 * self.layers)
+        self.cross_names = cross_names(self.layers)
+        self.past_names = past_names(self.layers)
+
+    def keep_sentences(self, keep: np.ndarray) -> None:
+        self.src_padding = np.ascontiguousarray(self.src_padding[keep])
+        self.cross = [np.ascontiguousarray(c[keep]) for c in self.cross]
+
+    def step(self, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
+        feeds = {"tokens": tokens.astype(np.int64, copy=False), "reorder": reorder.astype(np.int64, copy=False),
+                 "src_padding": self.src_padding, **dict(zip(self.cross_names, self.cross)),
+                 **dict(zip(self.past_names, self.past))}
+        lprobs, *self.past = self.sessions.decoder.run(None, feeds)
+        return lprobs
+
+
+class BoundDecoderState(DecoderState):
+    """The same with I/O binding: caches and encoder output stay on the session's device."""
+
+    def __init__(self, sessions: Sessions, encoded: list[np.ndarray], heads: int, head_dim: int) -> None:
+        super().__init__(sessions, encoded, heads, head_dim)
+        self.device = "cuda" if sessions.provider == CUDA else "cpu"
+        self.present_names = present_names(self.layers)
+        self._past_values: list[ort.OrtValue] | None = None  # the empty first cache goes in from the host
+        self._upload_encoder()
+
+    def _upload_encoder(self) -> None:
+        self._device_inputs = {name: ort.OrtValue.ortvalue_from_numpy(array, self.device, 0)
+                               for name, array in zip(["src_padding", *self.cross_names], [self.src_padding, *self.cross])}
+
+    def keep_sentences(self, keep: np.ndarray) -> None:
+        super().keep_sentences(keep)
+        self._upload_encoder()
+
+    def step(self, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
+        binding = self.sessions.decoder.io_binding()
+        binding.bind_cpu_input("tokens", tokens.astype(np.int64, copy=False))
+        binding.bind_cpu_input("reorder", reorder.astype(np.int64, copy=False))
+        for name, value in self._device_inputs.items():
+            binding.bind_ortvalue_input(name, value)
+        for i, name in enumerate(self.past_names):
+            if self._past_values is None:
+                binding.bind_cpu_input(name, self.past[i])
+            else:
+                binding.bind_ortvalue_input(name, self._past_values[i])
+        binding.bind_output("lprobs", "cpu")
+        for name in self.present_names:
+            binding.bind_output(name, self.device)
+        self.sessions.decoder.run_with_iobinding(binding)
+        lprobs, *self._past_values = binding.get_outputs()
+        return lprobs.numpy()
+
+
+def encode(sessions: Sessions, src: np.ndarray) -> list[np.ndarray]:
+    """Run the encoder on a padded source batch: ``[src_padding, cross key/value per layer...]``."""
+    return sessions.encoder.run(None, {"src": src})

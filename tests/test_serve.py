@@ -1,0 +1,176 @@
+"""tlm-serve over real HTTP on loopback: answers, bad requests, bounded concurrent load, overload."""
+from __future__ import annotations
+
+import json
+import random
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest_export import cgec, rotowire, serving  # noqa: F401  (fixtures)
+from export.generate import Generator
+
+LIMITS = ["--max-inputs", "4", "--max-input-chars", "40", "--max-body-bytes", "2048", "--max-beam", "8",
+          "--max-pending", "32", "--batch-wait-ms", "5"]
+
+
+@pytest.fixture(scope="module")
+def server(cgec):
+    with serving(cgec["model_dir"], *LIMITS) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def reference(cgec):
+    """Expected outputs for the load test, from the library in this process."""
+    sentences = cgec["test_raw"].read_text().splitlines()[:30]
+    gen = Generator(cgec["model_dir"], device="cpu", threads=1)
+    return {s: r.output for s, r in zip(sentences, gen.generate(sentences, beam=3))}
+
+
+def test_health_names_model_and_provider(server):
+    health = httpx.get(f"{server}/health").json()
+    assert health["status"] == "ok" and health["provider"] == "CPUExecutionProvider"
+    assert health["model"]["arch"] == "tlm_transformer" and health["model"]["task"] == "text"
+    assert health["model"]["precision"] == "float32"
+
+
+def test_generate_answers_like_the_library(server, reference):
+    sentences = list(reference)[:3]
+    reply = httpx.post(f"{server}/v1/generate", json={"inputs": sentences, "beam": 3})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["outputs"] == [reference[s] for s in sentences] and len(body["scores"]) == 3
+    nbest = httpx.post(f"{server}/v1/generate", json={"inputs": sentences[:1], "beam": 3, "nbest": 2}).json()
+    assert nbest["outputs"][0] == reference[sentences[0]] and len(nbest["hypotheses"][0]) == 2
+
+
+BAD_REQUESTS = [
+    (b'{"inputs": ["abc"', 400, "invalid_json"),
+    (b"\xff\xfe", 400, "invalid_json"),
+    (b'["abc"]', 422, "invalid_request"),
+    (b'{"inputs": "abc"}', 422, "invalid_request"),
+    (b'{"inputs": [1, 2]}', 422, "invalid_input"),
+    (b'{"inputs": [null]}', 422, "invalid_input"),
+    (b'{"inputs": []}', 422, "empty_inputs"),
+    (b'{}', 422, "invalid_request"),
+    (b'{"inputs": ["a", "b", "c", "d", "e"]}', 422, "too_many_inputs"),
+    (json.dumps({"inputs": ["\u6211" * 41]}).encode(), 422, "input_too_long"),
+    (json.dumps({"inputs": ["   "]}).encode(), 422, "invalid_input"),
+    (b'{"inputs": ["abc"], "beam": "5"}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "beam": true}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "beam": 0}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "beam": 9}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "beam": 2, "nbest": 3}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "min_len": 300}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "temperature": 2}', 422, "invalid_request"),
+    (json.dumps({"inputs": ["x" * 3000]}).encode(), 413, "body_too_large"),
+]
+
+
+@pytest.mark.parametrize("body,status,code", BAD_REQUESTS, ids=[str(i) for i in range(len(BAD_REQUESTS))])
+def test_bad_requests_get_json_errors(server, body, status, code):
+    reply = httpx.post(f"{server}/v1/generate", content=body, headers={"content-type": "application/json"})
+    assert reply.status_code == status, reply.text
+    error = reply.json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+def test_streamed_oversized_body_is_refused_and_server_keeps_answering(server, reference):
+    def chunks():
+        yield b'{"inputs": ["'
+        for _ in range(100):
+            yield b"x" * 100  # no Content-Length: the server must count while reading
+        yield b'"]}'
+
+    reply = httpx.post(f"{server}/v1/generate", content=chunks())
+    assert reply.status_code == 413 and reply.json()["error"]["code"] == "body_too_large"
+    sentence = next(iter(reference))
+    after = httpx.post(f"{server}/v1/generate", json={"inputs": [sentence], "beam": 3})
+    assert after.status_code == 200 and after.json()["outputs"] == [reference[sentence]]
+
+
+def test_concurrent_load_is_micro_batched_and_nothing_is_lost(server, reference):
+    sentences = list(reference)
+    clients, per_client = 8, 25
+    answered: list[tuple[list[str], int, list[str]]] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    before = httpx.get(f"{server}/health").json()
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=server, timeout=60) as http:
+            for _ in range(per_client):
+                batch = rng.sample(sentences, rng.randint(1, 3))
+                try:
+                    reply = http.post("/v1/generate", json={"inputs": batch, "beam": 3})
+                    outputs = reply.json().get("outputs", [])
+                except httpx.HTTPError as err:  # a lost request fails the test below
+                    with lock:
+                        failures.append(repr(err))
+                    continue
+                with lock:
+                    answered.append((batch, reply.status_code, outputs))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not failures and len(answered) == clients * per_client
+    for batch, status, outputs in answered:
+        assert status == 200 and outputs == [reference[s] for s in batch]
+    after = httpx.get(f"{server}/health").json()
+    served = after["requests"] - before["requests"]
+    assert served == clients * per_client
+    assert after["batches"] - before["batches"] < served  # concurrent requests shared batches
+    assert after["pending"] == 0
+
+
+def test_overload_is_refused_with_503_then_served(cgec, reference):
+    sentence = next(iter(reference))
+    with serving(cgec["model_dir"], "--max-pending", "1", "--batch-wait-ms", "300") as url:
+        statuses: list[int] = []
+        codes: list[str] = []
+        lock = threading.Lock()
+
+        def one() -> None:
+            reply = httpx.post(f"{url}/v1/generate", json={"inputs": [sentence], "beam": 3}, timeout=60)
+            with lock:
+                statuses.append(reply.status_code)
+                if reply.status_code != 200:
+                    codes.append(reply.json()["error"]["code"])
+
+        threads = [threading.Thread(target=one) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert sorted(set(statuses)) == [200, 503] and set(codes) == {"overloaded"}
+        again = httpx.post(f"{url}/v1/generate", json={"inputs": [sentence], "beam": 3}, timeout=60)
+        assert again.status_code == 200 and again.json()["outputs"] == [reference[sentence]]
+
+
+def test_record_model_serves_games(rotowire):
+    gen = Generator(rotowire["model_dir"], device="cpu", threads=1)
+    games = json.loads(Path(rotowire["games"]).read_text())[:2]
+    expected = [r.output for r in gen.generate(games, beam=2, max_len_b=20)]
+    with serving(rotowire["model_dir"]) as url:
+        reply = httpx.post(f"{url}/v1/generate", json={"inputs": games, "beam": 2, "max_len_b": 20}, timeout=60)
+        assert reply.status_code == 200 and reply.json()["outputs"] == expected
+        bad = httpx.post(f"{url}/v1/generate", json={"inputs": [{"box_score": {}}]}, timeout=60)
+        assert bad.status_code == 422 and bad.json()["error"]["message"].startswith("inputs.0: ")
+
+
+def test_serve_refuses_a_bad_model_dir(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest_export import ENV, ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "export.server", "--model-dir", str(tmp_path / "none"), "--port", "1"],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and f"{tmp_path / 'none'}: model directory not found" in proc.stderr

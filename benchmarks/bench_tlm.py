@@ -26,26 +26,28 @@ from tlm_fairseq.modules import tlm_mask  # noqa: E402
 
 
 def loop_mask(key_padding_mask: torch.Tensor, rate: float) -> torch.Tensor:
-    """The release's algorithm, one row at a time: a selected token's row becomes one-hot on itself
-    (siblings) or all-but-itself (self, which the release lets see padding), any other row is the
-    example's vector of kept tokens."""
-    rows_per_example = []
-    for pad in key_padding_mask:
-        kept = torch.tensor([0 if p or random.random() < rate else 1 for p in pad.tolist()], dtype=torch.int64)
+    """The release's algorithm, one row at a time: keep each token with probability 1 - rate; for
+    every position draw siblings or self ('both'); a dropped token's row becomes one-hot on itself
+    (siblings) or all-but-itself (self, which the release lets see padding); any other row is the
+    example's vector of kept tokens. Rows are small tensors concatenated per example."""
+    keep = (~key_padding_mask).long() * torch.bernoulli(torch.full(key_padding_mask.shape, 1 - rate)).long()
+    examples = []
+    for kept in keep:
         rows = []
         for i in range(len(kept)):
-            if not pad[i] and kept[i] != 1:
-                if random.choice(["siblings", "self"]) == "siblings":
-                    row = torch.zeros(len(kept), dtype=torch.int64)
+            kind = random.choice(["siblings", "self"])
+            if kept[i] != 1 and not key_padding_mask[len(examples), i]:
+                if kind == "siblings":
+                    row = torch.zeros(len(kept), dtype=torch.int64).to(kept.device)
                     row[i] = 1
                 else:
-                    row = torch.ones(len(kept), dtype=torch.int64)
+                    row = torch.ones(len(kept), dtype=torch.int64).to(kept.device)
                     row[i] = 0
             else:
                 row = kept
             rows.append(row.unsqueeze(0))
-        rows_per_example.append(torch.cat(rows).unsqueeze(0))
-    return torch.cat(rows_per_example).bool()
+        examples.append(torch.cat(rows).unsqueeze(0))
+    return torch.cat(examples).bool()
 
 
 def timed(fn: Callable[[], object], repeats: int) -> List[float]:

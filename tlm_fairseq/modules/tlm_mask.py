@@ -66,14 +66,24 @@ def mask_from_selection(pad: Tensor, selected: Tensor, siblings: Tensor, causal:
             selected tokens use self-masking.
         causal: hide keys after the query.
     """
-    length = pad.shape[1]
+    batch, length = pad.shape
     device = pad.device
-    eye = torch.eye(length, dtype=torch.bool, device=device)
-    visible_keys = ~pad & ~selected  # keys any ordinary query may see
-    # Pad queries produce outputs fairseq discards; they look at the non-pad keys so they stay finite.
-    row_keys = torch.where(pad.unsqueeze(-1), (~pad).unsqueeze(1), visible_keys.unsqueeze(1))
-    mask = torch.where((siblings & selected).unsqueeze(-1), eye, row_keys)
+    siblings = siblings & selected
+    # Every row is one of three kinds, and each kind sees one key vector: pad queries (whose outputs
+    # fairseq discards) look at the non-pad keys so they stay finite; siblings-masked queries see no
+    # other key; every other query sees the keys that are neither padding nor selected.
+    visible_keys = ~pad & ~selected
+    key_sets = torch.stack((visible_keys, ~pad, torch.zeros_like(pad)), dim=1)  # [B, 3, T]
+    row_kind = torch.where(pad, 1, torch.where(siblings, 2, 0))  # [B, T]
+    mask = key_sets[torch.arange(batch, device=device)[:, None], row_kind]  # [B, T, T], one gather
     if causal:
-        mask = mask & torch.ones(length, length, dtype=torch.bool, device=device).tril()
-    empty_rows = ~mask.any(dim=-1, keepdim=True)
-    return mask | (empty_rows & eye)
+        mask.tril_()
+    # The diagonal: siblings-masked queries see themselves, and so does any row left with nothing
+    # to see (a self-masked first target token, say). Counting what each row sees is O(B*T).
+    if causal:
+        seen_by_row = torch.where(pad, (~pad).int().cumsum(1), visible_keys.int().cumsum(1))
+    else:
+        seen_by_row = torch.where(pad, (~pad).int().sum(1, keepdim=True), visible_keys.int().sum(1, keepdim=True))
+    diagonal = mask.diagonal(dim1=1, dim2=2)
+    diagonal |= siblings | (seen_by_row == 0)
+    return mask

@@ -22,7 +22,9 @@ demo: install
 	$(PY) scripts/demo.py
 
 bench: install
-	$(PY) benchmarks/bench_tlm.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_tlm.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/bench_m2.py
+	$(PY) benchmarks/bench_generate.py --toy work/bench-generate --threads 1
 
 clean:
 	rm -rf $(VENV) build *.egg-info

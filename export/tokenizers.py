@@ -112,7 +112,7 @@ class SourceEncoder:
     def _records(self, item: Any, index: int) -> np.ndarray:
         if not isinstance(item, Mapping):
             raise InputProblem(index, f"expected a game object, got {type(item).__name__}")
-        from preprocess.rotowire import RotowireFormatError, extract_records
+        from preprocess.rotowire_records import RotowireFormatError, extract_records
 
         game = dict(item)
         game.setdefault("summary", [])  # the summary is what we generate; the extractor wants the key

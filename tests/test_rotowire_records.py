@@ -10,7 +10,7 @@ import pytest
 from fairseq.data import Dictionary, data_utils
 
 from preprocess import rotowire
-from preprocess.rotowire import (
+from preprocess.rotowire_records import (
     AWAY,
     HOME,
     PLAYER_KEYS,
@@ -18,9 +18,9 @@ from preprocess.rotowire import (
     RotowireFormatError,
     extract_records,
     iter_json_list,
-    preprocess,
     summary_tokens,
 )  # fmt: skip
+from preprocess.rotowire import preprocess
 from preprocess.rotowire_synth import generate_games, write_split
 from tlm_fairseq.tasks.data_to_text import RECORD_FIELDS, TARGET_FIELD
 
@@ -280,3 +280,16 @@ def test_cli_cap_and_dictionary_reuse(tmp_path):
 
 def test_field_names_match_the_task():
     assert rotowire.RECORD_FIELDS == RECORD_FIELDS and rotowire.TARGET_FIELD == TARGET_FIELD
+
+
+def test_record_extraction_needs_neither_torch_nor_fairseq():
+    """Serving a record model reads games with preprocess.rotowire_records alone."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    probe = "import sys, preprocess.rotowire_records; print(sorted({'torch', 'fairseq'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

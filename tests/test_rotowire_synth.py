@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from preprocess import rotowire_synth
-from preprocess.rotowire import extract_records
+from preprocess.rotowire_records import extract_records
 from preprocess.rotowire_synth import generate_games
 
 

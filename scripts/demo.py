@@ -36,7 +36,8 @@ class Step:
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.timings: Dict[str, float] = {}
-        self.env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        # PYTHON: the shell recipes (train_cgec.sh) run fairseq with this interpreter, the venv's.
+        self.env = {**os.environ, "PYTHON": PY, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
                     "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
 
     def __call__(self, name: str, cmd: List[str], stdin: Optional[str] = None) -> str:

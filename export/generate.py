@@ -28,7 +28,7 @@ import numpy as np
 from .errors import ExportError, FileProblem, InputProblem
 from .model_dir import ModelDir
 from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode
-from .search import Hypothesis, SearchOptions, Symbols, beam_search, greedy_search, max_lengths
+from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search
 from .tokenizers import SourceEncoder, TargetDecoder
 
 log = logging.getLogger("tlm.generate")
@@ -93,10 +93,7 @@ class Generator:
 
     def check_lengths(self, sources: Sequence[np.ndarray], opts: SearchOptions) -> None:
         """fairseq refuses ``min_len > max_len``; say so before searching, naming the input."""
-        limits = max_lengths(np.asarray([len(s) for s in sources]), opts, self.model.config["max_target_positions"])
-        for i, limit in enumerate(limits):
-            if limit < opts.min_len:
-                raise ValueError(f"min_len {opts.min_len} is larger than max_len {int(limit)} of input {i}")
+        checked_max_lengths(np.asarray([len(s) for s in sources]), opts, self.model.config["max_target_positions"])
 
     def prepare(self, inputs: Sequence[Any], **options: Any) -> tuple[list[np.ndarray], SearchOptions]:
         """Encoded inputs and validated options; raises InputProblem or ValueError saying what is wrong."""

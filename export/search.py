@@ -94,6 +94,15 @@ def max_lengths(src_lengths: np.ndarray, opts: SearchOptions, max_positions: int
     return np.asarray(limits, dtype=np.int64)
 
 
+def checked_max_lengths(src_lengths: np.ndarray, opts: SearchOptions, max_positions: int) -> np.ndarray:
+    """:func:`max_lengths`, refusing ``min_len > max_len`` as fairseq does, naming the input."""
+    limits = max_lengths(src_lengths, opts, max_positions)
+    if (limits < opts.min_len).any():
+        bad = int(np.argmax(limits < opts.min_len))
+        raise ValueError(f"min_len {opts.min_len} is larger than max_len {int(limits[bad])} of input {bad}")
+    return limits
+
+
 def _mask_lprobs(lprobs: np.ndarray, step: int, row_max_len: np.ndarray, opts: SearchOptions, sym: Symbols) -> None:
     """In place: NaN, pad, unk penalty, forced </s> at max_len, no </s> before min_len."""
     lprobs[np.isnan(lprobs)] = NEG_INF
@@ -147,10 +156,7 @@ def beam_search(
     """All finished hypotheses per sentence, best first (``opts.beam`` of them, fewer at max_len)."""
     beam = min(opts.beam, sym.vocab - 1)
     bsz = len(src_lengths)
-    row_limit = max_lengths(src_lengths, opts, max_positions)
-    if (row_limit < opts.min_len).any():
-        bad = int(np.argmax(row_limit < opts.min_len))
-        raise ValueError(f"min_len {opts.min_len} is larger than max_len {int(row_limit[bad])} of input {bad}")
+    row_limit = checked_max_lengths(src_lengths, opts, max_positions)
     longest = int(row_limit.max())
     tokens = np.full((bsz * beam, longest + 2), sym.pad, dtype=np.int64)
     tokens[:, 0] = sym.eos
@@ -233,10 +239,7 @@ def greedy_search(
 ) -> list[list[Hypothesis]]:
     """``beam == 1``: fairseq's beam search with one beam reduces to taking the best token."""
     bsz = len(src_lengths)
-    row_limit = max_lengths(src_lengths, opts, max_positions)
-    if (row_limit < opts.min_len).any():
-        bad = int(np.argmax(row_limit < opts.min_len))
-        raise ValueError(f"min_len {opts.min_len} is larger than max_len {int(row_limit[bad])} of input {bad}")
+    row_limit = checked_max_lengths(src_lengths, opts, max_positions)
     longest = int(row_limit.max())
     tokens = np.full((bsz, longest + 2), sym.pad, dtype=np.int64)
     tokens[:, 0] = sym.eos

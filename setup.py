@@ -16,9 +16,9 @@ setup(
     scripts=["scripts/tlm-m2"],
     entry_points={
         "console_scripts": [
-            "tlm-prep-cgec=preprocess.cgec:main",
-            "tlm-m2-word2char=preprocess.m2_word_to_char:main",
-            "tlm-prep-rotowire=preprocess.rotowire:main",
+            "tlm-prep-cgec=preprocess.cgec.prep:main",
+            "tlm-m2-word2char=preprocess.cgec.word_to_char:main",
+            "tlm-prep-rotowire=preprocess.rotowire.prep:main",
             "tlm-export=export.onnx_export:main",
             "tlm-generate=export.generate:main",
             "tlm-serve=export.server:main",

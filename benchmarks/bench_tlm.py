@@ -76,7 +76,9 @@ def build_model(tlm_rate: float):
     from fairseq.data import Dictionary
     from fairseq.tasks.translation import TranslationTask
 
-    import tlm_fairseq  # noqa: F401
+    import tlm_fairseq
+
+    tlm_fairseq.register()
 
     parser = options.get_training_parser()
     args = options.parse_args_and_arch(

@@ -3,5 +3,5 @@
 ``export.onnx_export`` (``tlm-export``) is the only module that needs torch and fairseq; the
 generation (``tlm-generate``) and serving (``tlm-serve``) modules need numpy, onnx and onnxruntime
 (plus fastapi/uvicorn to serve), so a text-model deployment does not install the training stack.
-Record models read games with ``preprocess.rotowire_records``, which needs only the standard library.
+Record models read games with ``preprocess.rotowire.records``, which needs only the standard library.
 """

@@ -84,7 +84,9 @@ def _mismatch_file(message: str, files: dict[str, Path]) -> Path | None:
 
 def load_for_export(checkpoint: str | os.PathLike[str], data: str | os.PathLike[str]) -> LoadedCheckpoint:
     """The model in eval mode with its task; raises FileProblem subclasses naming the culprit."""
-    import tlm_fairseq  # noqa: F401  (registers models/tasks, allowlists checkpoint types)
+    import tlm_fairseq
+
+    tlm_fairseq.register()  # models/tasks, checkpoint allowlist
     from fairseq import checkpoint_utils
     from fairseq.models import ARCH_MODEL_REGISTRY
     from fairseq.models.transformer import TransformerModel

@@ -1,7 +1,7 @@
 """Raw input -> model symbols -> raw output, the same way the training data was prepared.
 
 Text models name their tokenizer in ``config.json``: ``zh_char`` is the CGEC character tokenizer of
-``preprocess.tokenize_zh`` (normalize, one token per character, spaces as ``▁``), ``space`` takes
+``preprocess.cgec.tokenize_zh`` (normalize, one token per character, spaces as ``▁``), ``space`` takes
 input that is already tokenized, and ``sentencepiece`` mirrors fairseq's ``--bpe sentencepiece``.
 Record models turn a Rotowire game into ``(value, entity, type, home/away)`` records with
 ``preprocess.rotowire`` and write the summary tokens joined by spaces.
@@ -26,10 +26,10 @@ class TextCodec(Protocol):
 
 
 class ZhCharCodec:
-    """CGEC characters (``preprocess.tokenize_zh``)."""
+    """CGEC characters (``preprocess.cgec.tokenize_zh``)."""
 
     def __init__(self) -> None:
-        from preprocess import tokenize_zh
+        from preprocess.cgec import tokenize_zh
 
         self._zh = tokenize_zh
 
@@ -112,7 +112,7 @@ class SourceEncoder:
     def _records(self, item: Any, index: int) -> np.ndarray:
         if not isinstance(item, Mapping):
             raise InputProblem(index, f"expected a game object, got {type(item).__name__}")
-        from preprocess.rotowire_records import RotowireFormatError, extract_records
+        from preprocess.rotowire.records import RotowireFormatError, extract_records
 
         game = dict(item)
         game.setdefault("summary", [])  # the summary is what we generate; the extractor wants the key

@@ -88,7 +88,7 @@ def cgec(step: Step, work: Path, updates: int) -> Dict[str, object]:
 
 def rotowire(step: Step, work: Path, updates: int) -> Dict[str, object]:
     games = work / "rotowire-json"
-    step("Rotowire generate games", [PY, "-m", "preprocess.rotowire_synth", "--out-dir", games,
+    step("Rotowire generate games", [PY, "-m", "preprocess.rotowire.synth", "--out-dir", games,
                                      "--train", "200", "--valid", "10", "--test", "20", "--seed", "0", "--no-progress"])
     data = work / "rotowire"
     step("Rotowire records + binarize", [PY, "-m", "preprocess.rotowire", "--input-dir", games, "--dest", data,

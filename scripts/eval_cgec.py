@@ -17,7 +17,7 @@ the segmentation recorded in the data-bin is undone, and the text is written to 
 (one line per input; with MuCGEC input, ``id<TAB>correction``). With ``--gold-m2`` the hypotheses
 are re-tokenized like the gold file and kept as ``OUTPUT.char.tok`` / ``OUTPUT.word.tok``
 (``--m2-level char``: one token per character, the default; ``word``: an approximation of
-NLPCC's official PKUNLP segmentation, see :func:`preprocess.cgec_hyp.segment_like_source`) and
+NLPCC's official PKUNLP segmentation, see :func:`preprocess.cgec.hyp.segment_like_source`) and
 scored by ``python -m tlm_fairseq.scoring.m2``, whose Precision / Recall / F_0.5 lines are printed.
 Arguments after ``--`` go to fairseq unchanged.
 """
@@ -38,13 +38,14 @@ if str(ROOT) not in sys.path:
 
 from tqdm import tqdm  # noqa: E402
 
-from preprocess import tokenize_zh  # noqa: E402
-from preprocess.cgec_bpe import load_segmenter, read_meta  # noqa: E402
-from preprocess.cgec_cli import CliError, CliParser, run_cli  # noqa: E402
-from preprocess.cgec_hyp import GenerationError, m2_tokens, parse_generation, read_vocab, restore_unk  # noqa: E402
-from preprocess.cgec_io import atomic_write, iter_lines  # noqa: E402
-from preprocess.cgec_m2 import Sentence, read_m2  # noqa: E402
-from preprocess.cgec_readers import read_mucgec_sources  # noqa: E402
+from preprocess.cgec import tokenize_zh  # noqa: E402
+from preprocess.cgec.bpe import load_segmenter, read_meta  # noqa: E402
+from tlm_fairseq.cli import CliParser, run_cli
+from tlm_fairseq.errors import UserError  # noqa: E402
+from preprocess.cgec.hyp import GenerationError, m2_tokens, parse_generation, read_vocab, restore_unk  # noqa: E402
+from tlm_fairseq.files import atomic_write, iter_lines  # noqa: E402
+from preprocess.cgec.m2 import Sentence, read_m2  # noqa: E402
+from preprocess.cgec.readers import read_mucgec_sources  # noqa: E402
 
 METRIC_RE = re.compile(r"^(Precision|Recall|F_[0-9.]+)\s*:\s*([0-9.]+)\s*$")
 
@@ -93,7 +94,7 @@ def run_fairseq(cmd: list[str], n_inputs: int, stdin_text: str | None, log_path:
         rc = proc.wait()
     if rc != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-8:]
-        raise CliError(f"{cmd[2]} exited with {rc}: " + " | ".join(tail))
+        raise UserError(f"{cmd[2]} exited with {rc}: " + " | ".join(tail))
     return lines
 
 
@@ -116,7 +117,7 @@ def score(hyp_tok: Path, gold: str, beta: float, oversized: str = "error") -> tu
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if proc.returncode != 0:
-        raise CliError(f"M2 scorer failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[-400:]}")
+        raise UserError(f"M2 scorer failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[-400:]}")
     for line in proc.stderr.splitlines():
         if line.startswith("tlm-m2: warning"):
             print(line, file=sys.stderr)
@@ -128,15 +129,15 @@ def check_gold(gold: list[Sentence] | None, n_inputs: int, args: argparse.Namesp
     """Fail before generating when the gold file cannot belong to the input."""
     if gold is not None and len(gold) != n_inputs:
         what = args.input or f"split '{args.split}'"
-        raise CliError(f"{args.gold_m2} has {len(gold)} sentences but {what} has {n_inputs}")
+        raise UserError(f"{args.gold_m2} has {len(gold)} sentences but {what} has {n_inputs}")
 
 
 def evaluate(args: argparse.Namespace) -> int:
     data_bin = Path(args.data_bin)
     if not (data_bin / "dict.src.txt").is_file():
-        raise CliError(f"{data_bin}: not a data-bin (no dict.src.txt)")
+        raise UserError(f"{data_bin}: not a data-bin (no dict.src.txt)")
     if not Path(args.checkpoint).is_file():
-        raise CliError(f"{args.checkpoint}: checkpoint not found")
+        raise UserError(f"{args.checkpoint}: checkpoint not found")
     segmenter = load_segmenter(data_bin)
     vocab = read_vocab(data_bin / "dict.src.txt")
     gold = list(read_m2(args.gold_m2)) if args.gold_m2 else None
@@ -160,9 +161,9 @@ def evaluate(args: argparse.Namespace) -> int:
             text_dir = (data_bin / str(meta.get("text_dir", "../text"))).resolve()
             src_file = text_dir / f"{args.split}.src"
             if not (data_bin / f"{args.split}.src-tgt.src.idx").is_file():
-                raise CliError(f"{data_bin}: no binarized split '{args.split}' (preprocess with --test-m2/--test-mucgec)")
+                raise UserError(f"{data_bin}: no binarized split '{args.split}' (preprocess with --test-m2/--test-mucgec)")
             if not src_file.is_file():
-                raise CliError(f"{src_file}: tokenized source of split '{args.split}' not found")
+                raise UserError(f"{src_file}: tokenized source of split '{args.split}' not found")
             sources = [line.split() for _, line in iter_lines(src_file)]
             check_gold(gold, len(sources), args)
             cmd = fairseq_command(args, "fairseq_cli.generate") + ["--gen-subset", args.split]
@@ -226,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return evaluate(args)
         except GenerationError as exc:
-            raise CliError(str(exc)) from None
+            raise UserError(str(exc)) from None
 
     return run_cli(build_parser(), body, argv)
 

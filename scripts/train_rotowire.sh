@@ -4,7 +4,7 @@
 #
 # Usage: scripts/train_rotowire.sh ROTOWIRE_JSON_DIR [WORK_DIR]
 #   ROTOWIRE_JSON_DIR holds train.json, valid.json and test.json (rotowire.tar.bz2, extracted).
-#   No data at hand? python -m preprocess.rotowire_synth --out-dir synth/ writes look-alike games.
+#   No data at hand? python -m preprocess.rotowire.synth --out-dir synth/ writes look-alike games.
 # Environment:
 #   PYTHON      interpreter with the project's dependencies (default: python)
 #   TRAIN_ARGS  extra fairseq-train options, appended last so they override, e.g. "--cpu --max-update 50"

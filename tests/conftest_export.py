@@ -103,7 +103,7 @@ def build_cgec(base: Path) -> dict[str, Path]:
 
 def build_rotowire(base: Path) -> dict[str, Path]:
     sys.path.insert(0, str(ROOT))
-    from preprocess.rotowire_synth import generate_games, write_split
+    from preprocess.rotowire.synth import generate_games, write_split
 
     games = base / "json"
     games.mkdir(parents=True)

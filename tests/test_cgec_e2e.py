@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from preprocess import cgec
-from preprocess.cgec_m2 import read_m2
+from preprocess.cgec import prep as cgec
+from preprocess.cgec.m2 import read_m2
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "cgec"

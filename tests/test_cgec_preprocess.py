@@ -15,14 +15,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from preprocess import cgec, m2_word_to_char, tokenize_zh
-from preprocess.cgec_bpe import CharSegmenter, train_spm
-from preprocess.cgec_cli import CliError
-from preprocess.cgec_hyp import GenerationError, m2_tokens, parse_generation, restore_unk, segment_like_source
-from preprocess.cgec_io import InputError, atomic_dir, atomic_write, iter_lines
-from preprocess.cgec_m2 import edit_sets, read_m2, targets, write_m2
-from preprocess.cgec_readers import Pair, read_m2_pairs, read_mucgec, read_nlpcc, read_parallel
-from preprocess.cgec_split import LengthFilter, dedup, split_valid
+from preprocess.cgec import prep as cgec, tokenize_zh
+from preprocess.cgec import word_to_char as m2_word_to_char
+from preprocess.cgec.bpe import CharSegmenter, train_spm
+from tlm_fairseq.errors import UserError
+from preprocess.cgec.hyp import GenerationError, m2_tokens, parse_generation, restore_unk, segment_like_source
+from tlm_fairseq.files import atomic_dir, atomic_write, iter_lines
+from tlm_fairseq.errors import InputError
+from preprocess.cgec.m2 import edit_sets, read_m2, targets, write_m2
+from preprocess.cgec.readers import Pair, read_m2_pairs, read_mucgec, read_nlpcc, read_parallel
+from preprocess.cgec.split import LengthFilter, dedup, split_valid
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "cgec"
@@ -175,7 +177,7 @@ def test_char_tokenization_is_reversible_on_normalized_text(text: str) -> None:
 
 def test_sentencepiece_round_trip(tmp_path: Path) -> None:
     texts = [tokenize_zh.normalize(s) for p in read_mucgec(SAMPLE / "mucgec_dev_sample.txt") for s in (p.src, p.tgt)]
-    with pytest.raises(CliError, match=r"--spm-vocab-size 600 is smaller than the \d+ characters"):
+    with pytest.raises(UserError, match=r"--spm-vocab-size 600 is smaller than the \d+ characters"):
         train_spm(texts, tmp_path / "spm.model", vocab_size=600)
     seg = train_spm(texts, tmp_path / "spm.model", vocab_size=2000)
     unseen = "鱻龘 Hello，２０２４！"
@@ -357,7 +359,7 @@ def _sample_args(out: Path, *extra: str) -> list[str]:
 
 def test_cli_failure_inside_output_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_a: object, **_k: object) -> None:
-        raise cgec.CliError("fairseq-preprocess failed: simulated")
+        raise cgec.UserError("fairseq-preprocess failed: simulated")
 
     monkeypatch.setattr(cgec, "binarize", fail)
     out = tmp_path / "prep"

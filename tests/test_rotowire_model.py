@@ -7,8 +7,8 @@ from conftest import ROOT, TINY_MODEL_ARGS
 from fairseq import options, tasks
 from fairseq.data import ListDataset
 
-from preprocess.rotowire import preprocess
-from preprocess.rotowire_synth import generate_games, write_split
+from preprocess.rotowire.prep import preprocess
+from preprocess.rotowire.synth import generate_games, write_split
 from tlm_fairseq.tasks.data_to_text import RecordsToTextDataset
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fairseq.data import Dictionary, data_utils
 
-from preprocess import rotowire
-from preprocess.rotowire_records import (
+from preprocess.rotowire import prep as rotowire
+from preprocess.rotowire.records import (
     AWAY,
     HOME,
     PLAYER_KEYS,
@@ -20,8 +20,8 @@ from preprocess.rotowire_records import (
     iter_json_list,
     summary_tokens,
 )  # fmt: skip
-from preprocess.rotowire import preprocess
-from preprocess.rotowire_synth import generate_games, write_split
+from preprocess.rotowire.prep import preprocess
+from preprocess.rotowire.synth import generate_games, write_split
 from tlm_fairseq.tasks.data_to_text import RECORD_FIELDS, TARGET_FIELD
 
 
@@ -283,13 +283,13 @@ def test_field_names_match_the_task():
 
 
 def test_record_extraction_needs_neither_torch_nor_fairseq():
-    """Serving a record model reads games with preprocess.rotowire_records alone."""
+    """Serving a record model reads games with preprocess.rotowire.records alone."""
     import subprocess
     import sys
 
     from conftest import ROOT
 
-    probe = "import sys, preprocess.rotowire_records; print(sorted({'torch', 'fairseq'} & set(sys.modules)))"
+    probe = "import sys, preprocess.rotowire.records; print(sorted({'torch', 'fairseq'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

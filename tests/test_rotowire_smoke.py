@@ -23,7 +23,7 @@ def run(*cmd):
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     work = tmp_path_factory.mktemp("rotowire_smoke")
-    run(sys.executable, "-m", "preprocess.rotowire_synth", "--out-dir", work / "json",
+    run(sys.executable, "-m", "preprocess.rotowire.synth", "--out-dir", work / "json",
         "--train", "16", "--valid", "3", "--test", "4", "--no-progress")  # fmt: skip
     run(
         sys.executable,

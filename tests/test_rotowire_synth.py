@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preprocess import rotowire_synth
-from preprocess.rotowire_records import extract_records
-from preprocess.rotowire_synth import generate_games
+from preprocess.rotowire import synth as rotowire_synth
+from preprocess.rotowire.records import extract_records
+from preprocess.rotowire.synth import generate_games
 
 
 def played(game: dict) -> dict[str, list[str]]:

@@ -24,7 +24,7 @@ from fairseq.tasks import FairseqTask, register_task
 
 logger = logging.getLogger(__name__)
 
-#: Field names and file suffixes written by ``preprocess/rotowire.py`` (kept equal by a test).
+#: Field names and file suffixes written by ``preprocess/rotowire/prep.py`` (kept equal by a test).
 RECORD_FIELDS: tuple[str, ...] = ("value", "entity", "type", "ha")
 TARGET_FIELD = "tgt"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from preprocess.cgec_m2 import read_m2, targets  # noqa: E402
+from preprocess.cgec.m2 import read_m2, targets  # noqa: E402
 
 TEST_SENTENCES = 60  # NLPCC18 test blocks 1-60 become the sample test set
 NLPCC_FORMAT = range(1000, 1200)  # NLPCC18 test blocks 1001-1200 become NLPCC-format training data

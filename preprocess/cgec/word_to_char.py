@@ -4,12 +4,12 @@ Each edit's word offsets are mapped to character offsets and its correction is s
 characters. In the default ``minimal`` mode the edit is then narrowed to the characters that
 actually change, as the ChERRANT character-level gold does: touching edits of one annotator are
 joined, pure reorderings stay whole (``W``), every other edit is split at the characters its
-source and correction share (:mod:`preprocess.cgec_align`), and touching pieces are joined again.
+source and correction share (:mod:`preprocess.cgec.align`), and touching pieces are joined again.
 ``mapped`` mode stops after the offset mapping.
 
 ``--compare REF`` measures agreement with a reference character-level M2 (error types ignored).
 
-    python -m preprocess.m2_word_to_char nlpcc18_test.word.m2 out.char.m2 --compare nlpcc18_test.char.m2
+    python -m preprocess.cgec.word_to_char nlpcc18_test.word.m2 out.char.m2 --compare nlpcc18_test.char.m2
 """
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from itertools import accumulate
 
 from tqdm import tqdm
 
-from .cgec_align import diff_spans, is_reordering
-from .cgec_cli import CliParser, run_cli
-from .cgec_io import InputError, atomic_write
-from .cgec_m2 import Edit, Sentence, edit_sets, read_m2, targets, write_m2
+from .align import diff_spans, is_reordering
+from tlm_fairseq.cli import CliParser, run_cli
+from tlm_fairseq.files import atomic_write
+from tlm_fairseq.errors import InputError
+from .m2 import Edit, Sentence, edit_sets, read_m2, targets, write_m2
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from . import tokenize_zh
-from .cgec_cli import CliError
+from tlm_fairseq.errors import UserError
 
 META_NAME = "prep.json"
 SPM_NAME = "spm.model"
@@ -31,7 +31,7 @@ class Segmenter(Protocol):
 
 
 class CharSegmenter:
-    """One token per character (see :mod:`preprocess.tokenize_zh`)."""
+    """One token per character (see :mod:`preprocess.cgec.tokenize_zh`)."""
 
     name = "char"
 
@@ -77,11 +77,11 @@ def train_spm(texts: Iterable[str], model_path: str | os.PathLike[str], vocab_si
         except RuntimeError as exc:
             m = re.search(r"smaller than required_chars\. (\d+) vs (\d+)", str(exc))
             if m:
-                raise CliError(
+                raise UserError(
                     f"--spm-vocab-size {m.group(1)} is smaller than the {m.group(2)} characters SentencePiece must "
                     f"cover in the training split; use at least {int(m.group(2)) + 100}"
                 ) from None
-            raise CliError(f"SentencePiece training failed: {exc}") from None
+            raise UserError(f"SentencePiece training failed: {exc}") from None
         shutil.move(prefix + ".model", target)
     return SpmSegmenter(target)
 

@@ -27,12 +27,14 @@ from typing import Iterable, Iterator
 from tqdm import tqdm
 
 from . import tokenize_zh
-from .cgec_binarize import binarize
-from .cgec_bpe import META_NAME, SPM_NAME, CharSegmenter, Segmenter, train_spm, write_meta
-from .cgec_cli import CliError, CliParser, run_cli
-from .cgec_io import InputError, atomic_dir, count_lines
-from .cgec_readers import Pair, read_m2_pairs, read_mucgec, read_nlpcc, read_parallel
-from .cgec_split import LengthFilter, dedup, split_valid
+from .binarize import binarize
+from .bpe import META_NAME, SPM_NAME, CharSegmenter, Segmenter, train_spm, write_meta
+from tlm_fairseq.cli import CliParser, run_cli
+from tlm_fairseq.errors import UserError
+from tlm_fairseq.files import atomic_dir, check_replaceable, count_lines
+from tlm_fairseq.errors import InputError
+from .readers import Pair, read_m2_pairs, read_mucgec, read_nlpcc, read_parallel
+from .split import LengthFilter, dedup, split_valid
 
 DEFAULT_VALID_SIZE = 5000
 
@@ -48,6 +50,9 @@ class Inputs:
 
     def empty(self) -> bool:
         return not (self.nlpcc or self.mucgec or self.parallel or self.m2)
+
+    def paths(self) -> list[str]:
+        return [*self.nlpcc, *self.mucgec, *(p for pair in self.parallel for p in pair), *self.m2]
 
 
 def _with_progress(pairs: Iterable[Pair], path: str, desc: str) -> Iterator[Pair]:
@@ -106,6 +111,15 @@ def write_split(out_dir: Path, split: str, pairs: list[tuple[list[str], list[str
             ft.write(" ".join(tgt) + "\n")
 
 
+OUTPUT_ENTRIES = {META_NAME, "text", "data-bin"}
+
+
+def is_previous_output(path: Path) -> bool:
+    """A folder this command wrote: its ``prep.json`` and nothing but its own entries."""
+    entries = {p.name for p in path.iterdir()}
+    return META_NAME in entries and entries <= OUTPUT_ENTRIES
+
+
 def prepare(args: argparse.Namespace) -> dict[str, object]:
     """Run the whole pipeline into a temporary folder that becomes ``args.out`` on success."""
     t0 = time.time()
@@ -116,12 +130,16 @@ def prepare(args: argparse.Namespace) -> dict[str, object]:
     test_in = Inputs([], [args.test_mucgec] if args.test_mucgec else [], [tuple(args.test_parallel)] if args.test_parallel else [],
                      [args.test_m2] if args.test_m2 else [])
     if train_in.empty():
-        raise CliError("no training data: give --train-nlpcc, --train-mucgec, --train-parallel or --train-m2")
+        raise UserError("no training data: give --train-nlpcc, --train-mucgec, --train-parallel or --train-m2")
     valid_size = args.valid_size if args.valid_size is not None else (0 if not valid_in.empty() else DEFAULT_VALID_SIZE)
     if valid_size == 0 and valid_in.empty():
-        raise CliError("no validation data: give --valid-size N or --valid-* files")
-    if Path(args.out).exists() and not args.force:
-        raise FileExistsError(f"{args.out} already exists (use --force to replace it)")
+        raise UserError("no validation data: give --valid-size N or --valid-* files")
+    replace = is_previous_output if args.force else None
+    check_replaceable(args.out, replace)
+    out_dir = Path(args.out).resolve()
+    for path in (*train_in.paths(), *valid_in.paths(), *test_in.paths()):
+        if out_dir in Path(path).resolve().parents:
+            raise UserError(f"input {path} lies inside --out {args.out}; write the output elsewhere")
 
     train = read_inputs(train_in, args, "train", skipped)
     stats["train_read"] = len(train)
@@ -135,7 +153,7 @@ def prepare(args: argparse.Namespace) -> dict[str, object]:
         try:
             train, held = split_valid(train, valid_size, args.seed)
         except ValueError as exc:
-            raise CliError(str(exc)) from None
+            raise UserError(str(exc)) from None
         valid += held
     # Never skip test lines: line i of the test split must stay sentence i of the gold file.
     test = normalize_pairs(read_inputs(test_in, args, "test", None), stats, "test", drop_empty=False)
@@ -149,9 +167,9 @@ def prepare(args: argparse.Namespace) -> dict[str, object]:
         for err in skipped[:5]:
             print(f"skipped: {err}", file=sys.stderr)
     if not train or not valid:
-        raise CliError(f"nothing left to train on ({len(train)} train, {len(valid)} valid pairs after cleaning)")
+        raise UserError(f"nothing left to train on ({len(train)} train, {len(valid)} valid pairs after cleaning)")
 
-    with atomic_dir(args.out, overwrite=args.force) as out:
+    with atomic_dir(args.out, replace) as out:
         text_dir = out / "text"
         bin_dir = out / "data-bin"
         text_dir.mkdir()
@@ -171,7 +189,7 @@ def prepare(args: argparse.Namespace) -> dict[str, object]:
             stats[f"{split}_dropped_length"] = len(pairs) - len(tokenized)
             stats[f"{split}_pairs"] = len(tokenized)
             if not tokenized:
-                raise CliError(f"the length filter left no {split} pairs (--min-len/--max-len/--max-ratio)")
+                raise UserError(f"the length filter left no {split} pairs (--min-len/--max-len/--max-ratio)")
             write_split(text_dir, split, tokenized)
         binarize(text_dir, bin_dir, list(splits), workers=args.workers, threshold=args.dict_threshold)
         meta: dict[str, object] = {
@@ -239,9 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _main(args: argparse.Namespace) -> int:
     if args.valid_size is not None and args.valid_size < 0:
-        raise CliError("--valid-size must be >= 0")
+        raise UserError("--valid-size must be >= 0")
     if args.min_len < 0 or args.max_len < max(1, args.min_len):
-        raise CliError("--max-len must be >= max(1, --min-len)")
+        raise UserError("--max-len must be >= max(1, --min-len)")
     meta = prepare(args)
     stats = meta["stats"]
     assert isinstance(stats, dict)

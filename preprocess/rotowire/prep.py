@@ -34,7 +34,7 @@ import torch
 from fairseq.data import Dictionary, indexed_dataset
 from tqdm import tqdm
 
-from .rotowire_records import (  # the extraction itself is torch-free, for serving
+from .records import (  # the extraction itself is torch-free, for serving
     GAME_KEYS,  # noqa: F401  (part of this module's documented interface)
     RECORD_FIELDS,
     TARGET_FIELD,

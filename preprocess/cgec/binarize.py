@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .cgec_cli import CliError
+from tlm_fairseq.errors import UserError
 
 SRC, TGT = "src", "tgt"
 
@@ -44,4 +44,4 @@ def binarize(
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        raise CliError("fairseq-preprocess failed: " + " | ".join(tail))
+        raise UserError("fairseq-preprocess failed: " + " | ".join(tail))

@@ -19,8 +19,9 @@ import os
 from dataclasses import dataclass
 from typing import Iterator
 
-from .cgec_io import InputError, iter_lines
-from .cgec_m2 import read_m2, targets
+from tlm_fairseq.files import iter_lines
+from tlm_fairseq.errors import InputError
+from .m2 import read_m2, targets
 
 PathLike = str | os.PathLike[str]
 MUCGEC_NO_ERROR = "没有错误"

@@ -251,7 +251,7 @@ def write_split(path: Path, games: Iterator[dict[str, Any]], total: int, progres
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m preprocess.rotowire_synth --out-dir DIR``: write train/valid/test.json."""
+    """``python -m preprocess.rotowire.synth --out-dir DIR``: write train/valid/test.json."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--train", type=int, default=3398, help="games in train.json (real: 3398)")

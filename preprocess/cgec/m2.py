@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator
 
-from .cgec_io import InputError, iter_lines
+from tlm_fairseq.files import iter_lines
+from tlm_fairseq.errors import InputError
 
 NONE = "-NONE-"
 

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .cgec_readers import Pair
+from .readers import Pair
 
 
 def dedup(pairs: Iterable[Pair]) -> list[Pair]:

@@ -54,3 +54,58 @@ def detokenize(tokens: list[str] | str) -> str:
 def m2_chars(text: str) -> list[str]:
     """Characters as the character-level M2 files count them: every non-space character."""
     return [ch for ch in text if not ch.isspace()]
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """:func:`normalize` plus, for each character of the result, the span of ``text`` it came from.
+
+    Serving shows a correction's edits at their places in what the user typed, while the model
+    sees normalized text; this is the map back. The string returned equals ``normalize(text)``.
+    Characters that NFC composes map to the span of all their parts; a space that stands for a
+    run of whitespace maps to the whole run.
+    """
+    pieces: list[tuple[str, int]] = []  # after translation and control removal
+    for index, ch in enumerate(text):
+        for out in _CONTROL.sub("", ch.translate(_TABLE)):
+            pieces.append((out, index))
+    composed: list[tuple[str, int, int]] = []  # NFC, segment by segment
+    segment: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        if segment:
+            raw = "".join(c for c, _ in segment)
+            nfc = unicodedata.normalize("NFC", raw)
+            if nfc == raw:  # nothing composed: every character keeps its own place
+                composed.extend((c, index, index + 1) for c, index in segment)
+            else:
+                start, end = segment[0][1], segment[-1][1] + 1
+                composed.extend((c, start, end) for c in nfc)
+            segment.clear()
+
+    for ch, index in pieces:
+        if segment:
+            joined = "".join(c for c, _ in segment)
+            if unicodedata.combining(ch) or unicodedata.normalize("NFC", joined + ch) != (
+                    unicodedata.normalize("NFC", joined) + unicodedata.normalize("NFC", ch)):
+                segment.append((ch, index))
+                continue
+            flush()
+        segment.append((ch, index))
+    flush()
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    space: tuple[int, int] | None = None
+    for ch, start, end in composed:
+        if ch.isspace():
+            space = (space[0], end) if space else (start, end)
+            continue
+        if space and chars:
+            chars.append(" ")
+            spans.append(space)
+        space = None
+        chars.append(ch)
+        spans.append((start, end))
+    result = "".join(chars)
+    if result != normalize(text):  # never expected; keep the promise with a coarse but true map
+        return normalize(text), [(0, len(text))] * len(normalize(text))
+    return result, spans

@@ -16,7 +16,9 @@ WORK=${2:-work/rotowire}
 PY=${PYTHON:-python}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
-if [ ! -f "$WORK/data-bin/dict.tgt.txt" ]; then
+# tlm-prep-rotowire creates data-bin whole (temporary name, renamed when complete): if it
+# exists, it is complete.
+if [ ! -d "$WORK/data-bin" ]; then
   "$PY" -m preprocess.rotowire --input-dir "$IN" --dest "$WORK/data-bin"
 fi
 

@@ -3,13 +3,19 @@
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, TINY_MODEL_ARGS
+from conftest import TINY_MODEL_ARGS
 from fairseq import options, tasks
 from fairseq.data import ListDataset
+from helpers import ROOT
 
+import tlm_fairseq
 from preprocess.rotowire.prep import preprocess
 from preprocess.rotowire.synth import generate_games, write_split
 from tlm_fairseq.tasks.data_to_text import RecordsToTextDataset
+
+# fairseq's --user-dir does not re-import a package that an earlier test imported before fairseq
+# (torch-free), so register the models and tasks explicitly, as in-process code must.
+tlm_fairseq.register()
 
 
 @pytest.fixture(scope="module")

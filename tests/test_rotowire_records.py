@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 from fairseq.data import Dictionary, data_utils
 
+from helpers import PY, run
+
 from preprocess.rotowire import prep as rotowire
 from preprocess.rotowire.records import (
     AWAY,
     HOME,
     PLAYER_KEYS,
+    RECORD_FIELDS,
+    TARGET_FIELD,
     TEAM_KEYS,
     RotowireFormatError,
     extract_records,
@@ -22,7 +26,7 @@ from preprocess.rotowire.records import (
 )  # fmt: skip
 from preprocess.rotowire.prep import preprocess
 from preprocess.rotowire.synth import generate_games, write_split
-from tlm_fairseq.tasks.data_to_text import RECORD_FIELDS, TARGET_FIELD
+from tlm_fairseq.errors import InputError, UserError
 
 
 @pytest.fixture(scope="module")
@@ -160,15 +164,54 @@ def test_streaming_reader_handles_small_chunks(tmp_path):
     games = synthetic(4)
     path = tmp_path / "games.json"
     path.write_text("  [\n" + " ,\n ".join(json.dumps(g) for g in games) + "\n]\n")
-    assert list(iter_json_list(path, chunk_chars=97)) == games
+    assert list(iter_json_list(path, chunk_bytes=97)) == games
     (tmp_path / "empty.json").write_text("[ ]")
     assert list(iter_json_list(tmp_path / "empty.json")) == []
     (tmp_path / "obj.json").write_text('{"a": 1}')
-    with pytest.raises(ValueError, match="JSON list of games"):
+    with pytest.raises(InputError, match=r"obj.json:1: expected a JSON list of games"):
         list(iter_json_list(tmp_path / "obj.json"))
     (tmp_path / "cut.json").write_text("[" + json.dumps(games[0])[:-20])
-    with pytest.raises(ValueError, match="invalid JSON"):
-        list(iter_json_list(tmp_path / "cut.json", chunk_chars=64))
+    with pytest.raises(InputError, match=r"cut.json:1: the file ends inside a game"):
+        list(iter_json_list(tmp_path / "cut.json", chunk_bytes=64))
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[{"a": 1}]\n[{"b": 2}]\n', r"t.json:2: unexpected content after the list of games: '\[\{\"b\": 2\}\]\\n'"),
+        ("[1, 2]\n\n  garbage", r"t.json:3: unexpected content after the list of games: 'garbage'"),
+        ("[1, 2]]", r"t.json:1: unexpected content after the list of games: '\]'"),
+        ("[1, 2", r"t.json:1: the file ends inside the list of games"),
+        ("[1,\n 2 3]", r"t.json:2: invalid JSON: expected ',' or '\]' after a game, found '3\]'"),
+        ("[1,\n {\"a\": }]", r"t.json:2: invalid JSON: Expecting value"),
+        ("", r"t.json:1: empty file"),
+        ("[" * 50_000, r"t.json:1: invalid JSON: nested too deeply"),
+        ("[" + "9" * 5000 + "]", r"t.json:1: invalid JSON: Exceeds the limit"),
+    ],
+)
+def test_reader_refuses_what_is_not_exactly_one_list(tmp_path, text, message):
+    """Two lists back to back or trailing text used to be dropped silently: a shorter dataset."""
+    path = tmp_path / "t.json"
+    path.write_text(text)
+    for chunk in (1, 5, 1 << 20):  # the verdict and the line must not depend on where chunks end
+        with pytest.raises(InputError, match=message):
+            list(iter_json_list(path, chunk_bytes=chunk))
+
+
+def test_reader_names_the_line_of_invalid_utf8_and_accepts_a_bom(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_bytes(b'[\n"a",\n"\xff"]')
+    with pytest.raises(InputError, match=r"t.json:3: invalid UTF-8 \(byte 0xff\)"):
+        list(iter_json_list(path, chunk_bytes=2))
+    path.write_bytes(b'\xef\xbb\xbf[1, 2.5]\n')
+    assert list(iter_json_list(path, chunk_bytes=1)) == [1, 2.5]
+
+
+def test_numbers_cut_by_a_chunk_boundary_are_read_whole(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text("[12345, 1.5e3, true, -0.25]")
+    for chunk in range(1, 30):
+        assert list(iter_json_list(path, chunk_bytes=chunk)) == [12345, 1500.0, True, -0.25]
 
 
 def file_hashes(folder: Path) -> dict[str, str]:
@@ -221,8 +264,8 @@ def test_bad_game_fails_the_run_naming_file_index_key_and_leaves_no_output(tmp_p
     )
     assert code == 2
     err = capsys.readouterr().err
-    assert "train.json: game 2: missing required key 'vis_line.TEAM-PTS'" in err
-    assert list((tmp_path / "out").iterdir()) == []
+    assert err.endswith("train.json:1: game 2: missing required key 'vis_line.TEAM-PTS'\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["json"]  # no dest, no temporary folder
 
 
 def test_cli_cap_and_dictionary_reuse(tmp_path):
@@ -268,8 +311,7 @@ def test_cli_cap_and_dictionary_reuse(tmp_path):
         assert (tmp_path / "a" / f"dict.{name}.txt").read_bytes() == (
             tmp_path / "b" / f"dict.{name}.txt"
         ).read_bytes()
-    with pytest.raises(SystemExit):
-        rotowire.main(["--input-dir", str(src), "--dest", str(tmp_path / "c"), "--max-records", "0"])
+    assert rotowire.main(["--input-dir", str(src), "--dest", str(tmp_path / "c"), "--max-records", "0"]) == 2
     assert (
         rotowire.main(
             ["--input-dir", str(src), "--dest", str(tmp_path / "c"), "--splits", "test", "--no-progress"]
@@ -278,18 +320,66 @@ def test_cli_cap_and_dictionary_reuse(tmp_path):
     )
 
 
-def test_field_names_match_the_task():
-    assert rotowire.RECORD_FIELDS == RECORD_FIELDS and rotowire.TARGET_FIELD == TARGET_FIELD
-
-
 def test_record_extraction_needs_neither_torch_nor_fairseq():
     """Serving a record model reads games with preprocess.rotowire.records alone."""
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
     probe = "import sys, preprocess.rotowire.records; print(sorted({'torch', 'fairseq'} & set(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert run([PY, "-c", probe]).stdout.strip() == "[]"
+
+
+def test_format_error_is_a_user_error_naming_file_line_game_and_key():
+    err = RotowireFormatError(3, "summary").in_file("train.json", 812)
+    assert isinstance(err, UserError) and isinstance(err, ValueError)
+    assert str(err) == "train.json:812: game 3: missing required key 'summary'"
+    assert (err.source, err.line, err.game_index, err.key) == ("train.json", 812, 3, "summary")
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        ("home_line.TEAM-PTS", {"a": 1}, "expected a string or number, got dict, for 'home_line.TEAM-PTS'"),
+        ("box_score.PTS.0", [1], "expected a string or number, got list, for 'box_score.PTS.0'"),
+        ("home_city", ["x"], "expected a string or number, got list, for 'home_city'"),
+        ("summary", "a b c", "expected a list of tokens for 'summary'"),
+    ],
+)
+def test_containers_where_a_cell_belongs_are_refused(path, value, message):
+    """A list or object in a cell used to become a token like "{'a':_1}": silent garbage."""
+    game = synthetic(1)[0]
+    *parents, last = path.split(".")
+    parent = game
+    for part in parents:
+        parent = parent[part]
+    parent[last] = value
+    with pytest.raises(RotowireFormatError, match=rf"^game 0: {message}$"):
+        extract_records(game, 0)
+        summary_tokens(game, 0)
+
+
+def test_summary_tokens_must_be_scalars():
+    game = synthetic(1)[0]
+    game["summary"] = ["The", {"x": 1}]
+    with pytest.raises(RotowireFormatError, match=r"game 0: expected a string token, got dict, for 'summary.1'"):
+        summary_tokens(game, 0)
+
+
+def test_record_fields_have_one_definition():
+    """The task, the model and the preprocessing use the records module's tuple; no copy exists."""
+    import re
+
+    from helpers import ROOT
+
+    from preprocess.rotowire import records
+    from tlm_fairseq.models import rotowire as model
+    from tlm_fairseq.tasks import data_to_text as task
+
+    for module in (task, model, rotowire):
+        assert module.RECORD_FIELDS is records.RECORD_FIELDS
+    assert task.TARGET_FIELD is rotowire.TARGET_FIELD is records.TARGET_FIELD
+    assignment = re.compile(r"^\s*(RECORD_FIELDS|TARGET_FIELD)\s*(:[^=\n]*)?=(?!=)", re.M)
+    defined = sorted(
+        str(path.relative_to(ROOT))
+        for folder in ("tlm_fairseq", "preprocess", "export", "scripts", "benchmarks")
+        for path in (ROOT / folder).rglob("*.py")
+        if assignment.search(path.read_text(encoding="utf-8"))
+    )
+    assert defined == ["preprocess/rotowire/records.py"]

@@ -1,48 +1,29 @@
 """The user's Rotowire path end to end on generated games: generate JSON, preprocess, fairseq-train
 tlm_transformer_rotowire for a few updates (tiny dims), fairseq-generate and the BLEU script."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, TINY_MODEL_ARGS
+from conftest import TINY_MODEL_ARGS
+from helpers import PY, ROOT, fairseq_cmd, run
 
 from tlm_fairseq.checkpoints import load_checkpoint
-
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-
-
-def run(*cmd):
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=ENV, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     work = tmp_path_factory.mktemp("rotowire_smoke")
-    run(sys.executable, "-m", "preprocess.rotowire.synth", "--out-dir", work / "json",
-        "--train", "16", "--valid", "3", "--test", "4", "--no-progress")  # fmt: skip
-    run(
-        sys.executable,
-        "-m",
-        "preprocess.rotowire",
-        "--input-dir",
-        work / "json",
-        "--dest",
-        work / "bin",
-        "--no-progress",
-    )
-    train = run(
-        sys.executable, "-m", "fairseq_cli.train", work / "bin", "--user-dir", ROOT / "tlm_fairseq",
+    run([PY, "-m", "preprocess.rotowire.synth", "--out-dir", work / "json",
+         "--train", "16", "--valid", "3", "--test", "4", "--no-progress"])  # fmt: skip
+    run([PY, "-m", "preprocess.rotowire", "--input-dir", work / "json", "--dest", work / "bin", "--no-progress"])
+    train = run([
+        *fairseq_cmd("train"), work / "bin", "--user-dir", ROOT / "tlm_fairseq",
         "--task", "data_to_text", "--arch", "tlm_transformer_rotowire", *TINY_MODEL_ARGS,
         "--tlm-rate", "0.1", "--optimizer", "adam", "--lr", "1e-3", "--max-tokens", "2048",
         "--criterion", "label_smoothed_cross_entropy", "--label-smoothing", "0.1",
         "--max-update", "4", "--save-dir", work / "ckpt", "--no-epoch-checkpoints",
         "--log-format", "simple", "--log-interval", "1", "--seed", "1", "--cpu", "--num-workers", "0",
-    )  # fmt: skip
+    ])  # fmt: skip
     return work, train
 
 
@@ -56,11 +37,11 @@ def test_train_runs_and_checkpoint_loads_weights_only(pipeline):
 
 def test_generate_then_bleu_script(pipeline):
     work, _ = pipeline
-    out = run(
-        sys.executable, ROOT / "scripts" / "eval_rotowire.py", "--data", work / "bin", "--split", "test",
+    out = run([
+        PY, ROOT / "scripts" / "eval_rotowire.py", "--data", work / "bin", "--split", "test",
         "--path", work / "ckpt" / "checkpoint_best.pt", "--beam", "2", "--max-len-b", "10",
         "--batch-size", "3", "--results-path", work / "gen", "--output", work / "hyps.txt", "--", "--cpu",
-    )  # fmt: skip
+    ])  # fmt: skip
     log = (work / "gen" / "generate-test.txt").read_text()
     assert sorted(int(m) for m in re.findall(r"^H-(\d+)\t", log, re.M)) == [0, 1, 2, 3]
     assert "Generate test with beam=2" in log

@@ -104,3 +104,19 @@ def test_cli_writes_valid_json(tmp_path):
     assert len(json.loads((tmp_path / "train.json").read_text())) == 3
     assert json.loads((tmp_path / "test.json").read_text()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test.json", "train.json", "valid.json"]
+
+
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):
+    assert rotowire_synth.main(["--out-dir", str(tmp_path / "o"), "--train", "2", "--test", "-1"]) == 2
+    assert capsys.readouterr().err == "python -m preprocess.rotowire.synth: error: --test must not be negative\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_interrupted_split_leaves_no_file(tmp_path):
+    def games():
+        yield from generate_games(2, 0)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rotowire_synth.write_split(tmp_path / "train.json", games(), 3, progress=False)
+    assert list(tmp_path.iterdir()) == []

@@ -1,21 +1,27 @@
-"""Rotowire games -> records, with the standard library only.
+"""Rotowire games -> records, without torch or fairseq.
 
-The record extraction of ``preprocess.rotowire`` without its binarization (torch, fairseq), so that
-serving a record model (``export/``) needs neither. See ``extract_records`` for the record order.
+The record extraction of ``preprocess.rotowire`` without its binarization, so that serving a record
+model (``export/``) needs neither. See ``extract_records`` for the record order. This module is the
+one definition of the record fields: the ``data_to_text`` task, the record model, the preprocessing
+and the export all import ``RECORD_FIELDS`` and ``TARGET_FIELD`` from here.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import os
-import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-#: Record fields, in the order the ``data_to_text`` task stacks them into ``(B, T, 4)``.
+from tlm_fairseq.errors import UserError
+
+from .json_list import iter_json_items, iter_json_list  # noqa: F401  (re-exported: the split reader)
+
+#: Record fields, in the order the ``data_to_text`` task stacks them into ``(B, T, 4)``; each is
+#: also a file suffix of the binarized data (``{split}.{field}.bin``, ``dict.{field}.txt``).
 RECORD_FIELDS: tuple[str, ...] = ("value", "entity", "type", "ha")
+#: File suffix of the summaries (the model's target side).
 TARGET_FIELD = "tgt"
 HOME, AWAY = "HOME", "AWAY"
 
@@ -41,27 +47,43 @@ MISSING = "N/A"
 Record = tuple[str, str, str, str]
 
 
-class RotowireFormatError(ValueError):
-    """A game does not follow the Rotowire schema; names the game index and the offending key."""
+class RotowireFormatError(UserError, ValueError):
+    """A game does not follow the Rotowire schema; names the file and line when known, the game
+    index and the offending key (``train.json:812: game 3: missing required key 'summary'``)."""
 
     def __init__(
-        self, game_index: int, key: str, problem: str = "missing required key", source: str | None = None
+        self,
+        game_index: int,
+        key: str,
+        problem: str = "missing required key",
+        source: str | None = None,
+        line: int | None = None,
     ) -> None:
-        where = f"{source}: " if source else ""
+        where = "" if source is None else f"{source}:{line}: " if line is not None else f"{source}: "
         super().__init__(f"{where}game {game_index}: {problem} {key!r}")
-        self.game_index, self.key, self.problem, self.source = game_index, key, problem, source
+        self.game_index, self.key, self.problem, self.source, self.line = game_index, key, problem, source, line
 
-    def in_file(self, source: str | os.PathLike[str]) -> RotowireFormatError:
-        """The same error, naming the file the game came from."""
-        return RotowireFormatError(self.game_index, self.key, self.problem, str(source))
+    def in_file(self, source: str | os.PathLike[str], line: int | None = None) -> RotowireFormatError:
+        """The same error, naming the file (and the line where the game starts)."""
+        return RotowireFormatError(self.game_index, self.key, self.problem, os.fspath(source), line)
+
+
+_SCALARS = (str, int, float, bool)
 
 
 def _token(value: Any) -> str | None:
-    """One whitespace-free token for a cell (multi-word names joined by '_'); None if missing."""
+    """One whitespace-free token for a scalar cell (multi-word names joined by '_'); None if missing."""
     if value is None:
         return None
     text = "_".join(str(value).split())
     return None if not text or text == MISSING else text
+
+
+def _cell(value: Any, index: int, path: str) -> str | None:
+    """:func:`_token` for a cell that must be a string, a number or null (never a list or object)."""
+    if value is not None and not isinstance(value, _SCALARS):
+        raise RotowireFormatError(index, path, f"expected a string or number, got {type(value).__name__}, for")
+    return _token(value)
 
 
 def _get(mapping: Any, key: str, index: int, path: str) -> Any:
@@ -72,16 +94,25 @@ def _get(mapping: Any, key: str, index: int, path: str) -> Any:
     return mapping[key]
 
 
+def _cell_at(mapping: Any, key: str, index: int, path: str) -> str | None:
+    """The token of ``mapping[key]`` (``path`` names it in errors)."""
+    return _cell(_get(mapping, key, index, path), index, path)
+
+
 def _number(value: Any) -> float:
-    """A numeric cell for ordering and checks; anything else counts as 0."""
+    """A numeric cell for ordering and checks; anything else (text, NaN, 1e400) counts as 0."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 def _player_order_key(player: str) -> tuple[int, str]:
-    return (int(player), "") if player.isdigit() else (sys.maxsize, player)
+    """Box-score index order ("2" before "10"); other keys after them, by name."""
+    if player.isascii() and player.isdigit() and len(player) < 19:
+        return int(player), ""
+    return sys.maxsize, player
 
 
 def _assign_teams(game: Mapping[str, Any], players: list[str], index: int) -> dict[str, str]:
@@ -94,12 +125,13 @@ def _assign_teams(game: Mapping[str, Any], players: list[str], index: int) -> di
     first block is the visitors, the dataset's order.
     """
     box = game["box_score"]
-    home_city, vis_city = str(game["home_city"]), str(game["vis_city"])
-    cities = {p: str(_get(box["TEAM_CITY"], p, index, f"box_score.TEAM_CITY.{p}")) for p in players}
+    home_city, vis_city = _cell_at(game, "home_city", index, "home_city"), _cell_at(game, "vis_city", index, "vis_city")
+    cities = {p: _cell_at(box["TEAM_CITY"], p, index, f"box_score.TEAM_CITY.{p}") for p in players}
     if home_city != vis_city and all(c in (home_city, vis_city) for c in cities.values()):
         return {p: HOME if c == home_city else AWAY for p, c in cities.items()}
     ordered = sorted(players, key=_player_order_key)
-    starters = [p for p in ordered if _token(box["START_POSITION"].get(p)) is not None]
+    positions = box["START_POSITION"]
+    starters = [p for p in ordered if _cell(positions.get(p), index, f"box_score.START_POSITION.{p}") is not None]
     if len(starters) != 10:
         raise RotowireFormatError(
             index, "box_score.START_POSITION", "cannot split the teams: expected 10 starters in"
@@ -137,89 +169,41 @@ def extract_records(game: Mapping[str, Any], index: int, max_records: int | None
     records: list[Record] = []
     for side, line_key, name_key in ((HOME, "home_line", "home_name"), (AWAY, "vis_line", "vis_name")):
         line = game[line_key]
-        team = _token(game[name_key]) or _token(_get(line, "TEAM-NAME", index, f"{line_key}.TEAM-NAME"))
+        team = _cell_at(game, name_key, index, name_key) or _cell_at(
+            line, "TEAM-NAME", index, f"{line_key}.TEAM-NAME"
+        )
         if team is None:
             raise RotowireFormatError(index, name_key, "empty team name in")
         for key in TEAM_KEYS:
-            value = _token(_get(line, key, index, f"{line_key}.{key}"))
+            value = _cell_at(line, key, index, f"{line_key}.{key}")
             if value is not None:
                 records.append((value, team, key, side))
 
     minutes = box["MIN"]
-    played = [
-        p for p in box["PLAYER_NAME"] if _token(_get(minutes, p, index, f"box_score.MIN.{p}")) is not None
-    ]
+    played = [p for p in box["PLAYER_NAME"] if _cell_at(minutes, p, index, f"box_score.MIN.{p}") is not None]
     sides = _assign_teams(game, played, index)
     played.sort(key=lambda p: (-_number(minutes[p]), sides[p] != HOME, _player_order_key(p)))
     columns = [(key, box[key]) for key in PLAYER_KEYS]
     for player in played:
-        entity = _token(box["PLAYER_NAME"][player])
+        entity = _cell_at(box["PLAYER_NAME"], player, index, f"box_score.PLAYER_NAME.{player}")
         if entity is None:
             raise RotowireFormatError(index, f"box_score.PLAYER_NAME.{player}", "empty player name in")
         side = sides[player]
         for key, column in columns:
-            if player not in column:
-                raise RotowireFormatError(index, f"box_score.{key}.{player}")
-            value = _token(column[player])
+            value = _cell_at(column, player, index, f"box_score.{key}.{player}")
             if value is not None:
                 records.append((value, entity, key, side))
     return records if max_records is None else records[:max_records]
 
 
 def summary_tokens(game: Mapping[str, Any], index: int) -> list[str]:
-    """The summary as given (a token list); whitespace inside a token would split it anyway."""
+    """The summary as given (a list of tokens); whitespace inside a token would split it anyway."""
     summary = _get(game, "summary", index, "summary")
-    if isinstance(summary, str) or not isinstance(summary, Sequence):
+    if not isinstance(summary, list):
         raise RotowireFormatError(index, "summary", "expected a list of tokens for")
+    for position, token in enumerate(summary):
+        if not isinstance(token, _SCALARS):
+            raise RotowireFormatError(
+                index, f"summary.{position}", f"expected a string token, got {type(token).__name__}, for"
+            )
     return " ".join(str(t) for t in summary).split()
-
-
-_WHITESPACE = re.compile(r"\s*")
-
-
-def iter_json_list(path: Path, chunk_chars: int = 1 << 20) -> Iterator[Any]:
-    """Yield the items of a top-level JSON list one at a time (bounded memory on large splits)."""
-    decoder = json.JSONDecoder()
-    with open(path, encoding="utf-8") as handle:
-        buf, pos, eof = "", 0, False
-
-        def fill() -> bool:
-            nonlocal buf, pos, eof
-            chunk = "" if eof else handle.read(chunk_chars)
-            if not chunk:
-                eof = True
-                return False
-            buf, pos = buf[pos:] + chunk, 0
-            return True
-
-        def skip_whitespace() -> None:
-            nonlocal pos
-            while True:
-                pos = _WHITESPACE.match(buf, pos).end()  # type: ignore[union-attr]
-                if pos < len(buf) or not fill():
-                    return
-
-        def expect(chars: str, what: str) -> str:
-            nonlocal pos
-            skip_whitespace()
-            if pos >= len(buf) or buf[pos] not in chars:
-                raise ValueError(f"{path}: invalid JSON list of games: expected {what}")
-            pos += 1
-            return buf[pos - 1]
-
-        expect("[", "'[' at the start")
-        skip_whitespace()
-        if buf[pos : pos + 1] == "]":
-            return
-        while True:
-            while True:
-                try:
-                    item, pos = decoder.raw_decode(buf, pos)
-                    break
-                except json.JSONDecodeError as err:
-                    if not fill():
-                        raise ValueError(f"{path}: invalid JSON: {err.msg}") from err
-            yield item
-            if expect(",]", "',' or ']' after a game") == "]":
-                return
-            skip_whitespace()

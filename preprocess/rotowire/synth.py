@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import sys
 from collections.abc import Iterator, Sequence
@@ -21,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
+
+from tlm_fairseq.cli import CliParser, run_cli
+from tlm_fairseq.errors import UserError
+from tlm_fairseq.files import atomic_write
 
 TEAMS: tuple[tuple[str, str], ...] = (
     ("Atlanta", "Hawks"), ("Boston", "Celtics"), ("Brooklyn", "Nets"), ("Charlotte", "Hornets"),
@@ -234,44 +237,40 @@ def generate_games(count: int, seed: int, split: str = "train") -> Iterator[dict
 
 
 def write_split(path: Path, games: Iterator[dict[str, Any]], total: int, progress: bool = True) -> None:
-    """Stream a JSON list to ``path`` through a temporary file (bounded memory, no partial file)."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write("[")
-            for i, game in enumerate(
-                tqdm(games, total=total, desc=f"{path.name}", unit="game", disable=not progress)
-            ):
-                handle.write((", " if i else "") + json.dumps(game))
-            handle.write("]\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Stream a JSON list to ``path`` atomically (bounded memory, never a partial file)."""
+    with atomic_write(path) as handle:
+        handle.write("[")
+        for i, game in enumerate(tqdm(games, total=total, desc=f"{path.name}", unit="game", disable=not progress)):
+            handle.write((", " if i else "") + json.dumps(game))
+        handle.write("]\n")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m preprocess.rotowire.synth --out-dir DIR``: write train/valid/test.json."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = CliParser(prog="python -m preprocess.rotowire.synth", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--train", type=int, default=3398, help="games in train.json (real: 3398)")
     parser.add_argument("--valid", type=int, default=727, help="games in valid.json (real: 727)")
     parser.add_argument("--test", type=int, default=728, help="games in test.json (real: 728)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    return parser
+
+
+def _main(args: argparse.Namespace) -> int:
+    for split in ("train", "valid", "test"):
+        if getattr(args, split) < 0:
+            raise UserError(f"--{split} must not be negative")
     for split in ("train", "valid", "test"):
         count = getattr(args, split)
-        if count < 0:
-            parser.error(f"--{split} must not be negative")
         write_split(
-            args.out_dir / f"{split}.json",
-            generate_games(count, args.seed, split),
-            count,
-            not args.no_progress,
+            args.out_dir / f"{split}.json", generate_games(count, args.seed, split), count, not args.no_progress
         )
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m preprocess.rotowire.synth --out-dir DIR``: write train/valid/test.json."""
+    return run_cli(build_parser(), _main, None if argv is None else list(argv))
 
 
 if __name__ == "__main__":

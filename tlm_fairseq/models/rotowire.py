@@ -1,8 +1,8 @@
 """``tlm_transformer_rotowire``: the TLM transformer reading factored records (data-to-text).
 
-A record's embedding is the sum of its four field embeddings (value, entity, type, home/away);
-the rest is the TLM encoder and decoder unchanged. No copy mechanism (values are generated from the
-target vocabulary).
+A record's embedding is the sum of its field embeddings (``RECORD_FIELDS`` of
+``preprocess.rotowire.records``: value, entity, type, home/away); the rest is the TLM encoder and
+decoder unchanged. No copy mechanism (values are generated from the target vocabulary).
 """
 
 from collections.abc import Sequence
@@ -11,11 +11,13 @@ import torch
 from fairseq.models import register_model, register_model_architecture
 from torch import nn
 
+from preprocess.rotowire.records import RECORD_FIELDS
+
 from .tlm_transformer import TLMTransformerEncoder, TLMTransformerModel, tlm_base_architecture
 
 
 class RecordEncoder(TLMTransformerEncoder):
-    """TLM encoder over ``(batch, records, 4)`` inputs.
+    """TLM encoder over ``(batch, records, len(RECORD_FIELDS))`` inputs, fields in ``RECORD_FIELDS`` order.
 
     The value field stands in for the token sequence of fairseq's encoder: it gives the padding
     mask and the positions (all four fields are padded at the same places), while the summed field
@@ -33,10 +35,11 @@ class RecordEncoder(TLMTransformerEncoder):
         return_all_hiddens: bool = False,
         token_embeddings: torch.Tensor | None = None,
     ):
-        fields = 1 + len(self.embed_fields)
+        fields = len(RECORD_FIELDS)
         if src_tokens.dim() != 3 or src_tokens.size(-1) != fields:
             raise ValueError(
-                f"expected records of shape (batch, records, {fields}), got {tuple(src_tokens.shape)}"
+                f"expected records of shape (batch, records, {fields}) with fields {RECORD_FIELDS}, "
+                f"got {tuple(src_tokens.shape)}"
             )
         values = src_tokens[..., 0]
         if token_embeddings is None:
@@ -56,8 +59,10 @@ class TLMRotowireModel(TLMTransformerModel):
     def build_model(cls, args, task):
         tlm_transformer_rotowire(args)
         field_dicts = getattr(task, "field_dictionaries", None)
-        if field_dicts is None:
-            raise ValueError("tlm_transformer_rotowire needs --task data_to_text")
+        if field_dicts is None or len(field_dicts) != len(RECORD_FIELDS):
+            raise ValueError(
+                f"tlm_transformer_rotowire needs --task data_to_text (one dictionary per field of {RECORD_FIELDS})"
+            )
         if args.share_all_embeddings:
             raise ValueError(
                 "--share-all-embeddings needs one dictionary; records and summaries have their own"

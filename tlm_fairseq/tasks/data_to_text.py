@@ -22,11 +22,9 @@ from fairseq.dataclass import FairseqDataclass
 from fairseq.models import ARCH_MODEL_REGISTRY
 from fairseq.tasks import FairseqTask, register_task
 
-logger = logging.getLogger(__name__)
+from preprocess.rotowire.records import RECORD_FIELDS, TARGET_FIELD  # the one definition (file suffixes)
 
-#: Field names and file suffixes written by ``preprocess/rotowire/prep.py`` (kept equal by a test).
-RECORD_FIELDS: tuple[str, ...] = ("value", "entity", "type", "ha")
-TARGET_FIELD = "tgt"
+logger = logging.getLogger(__name__)
 
 
 class RecordsToTextDataset(FairseqDataset):

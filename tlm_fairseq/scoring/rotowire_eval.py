@@ -1,0 +1,176 @@
+"""Generate Rotowire summaries for a split and score them: BLEU plus simple content statistics.
+
+Hypotheses come from one of: a checkpoint (``--path``: runs fairseq-generate; options after a
+lone ``--`` go to it), a saved fairseq-generate log (``--generate-output``), or a plain file with
+one summary per line in input order (``--hyps``). fairseq-generate prints games in batch order;
+the ``H-<id>`` ids put them back in input order. References default to the tokenized summaries
+``tlm-prep-rotowire`` wrote (``{split}.tgt.txt``); raw text (``--raw-refs`` / ``--raw-hyps``) is
+tokenized like the dataset.
+
+Prints, per output, its length and how many of its numbers are values of the game's records, then
+BLEU with ``--tokenize none`` (the multi-bleu figure Rotowire papers report) and with 13a, each
+with its sacrebleu signature. Torch-free: fairseq runs in a subprocess, so scoring a file of
+hypotheses needs neither torch nor fairseq. ``scripts/eval_rotowire.py`` is the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..cli import CliParser, run_cli
+from ..errors import InputError, UserError
+from ..files import iter_lines, write_text_atomic
+from ..generation_output import best_hypotheses
+from .bleu import content_stats, corpus_bleu, treebank_tokenize
+
+PROG = "eval_rotowire"
+USER_DIR = Path(__file__).resolve().parents[1]  # the tlm_fairseq package: fairseq's --user-dir
+
+
+def read_texts(path: Path) -> list[str]:
+    """One text per line (``\\n`` only splits; strict UTF-8 with ``FILE:LINE`` errors)."""
+    return [text for _, text in iter_lines(path)]
+
+
+def read_generate_output(path: Path, expected: int) -> list[str]:
+    """The best hypothesis of each game 0..expected-1 of a fairseq-generate log, in input order."""
+    lines = (text for _, text in iter_lines(path))
+    return [hyp.text.strip() for hyp in best_hypotheses(lines, expected, source=str(path))]
+
+
+def generate_command(args: argparse.Namespace, results: Path) -> list[str]:
+    """fairseq-generate on ``args.split`` of ``args.data`` with ``args.path``, log in ``results``."""
+    return [
+        sys.executable, "-m", "fairseq_cli.generate", str(args.data),
+        "--user-dir", str(USER_DIR), "--task", "data_to_text", "--path", str(args.path),
+        "--gen-subset", args.split, "--beam", str(args.beam), "--max-len-a", "0",
+        "--max-len-b", str(args.max_len_b), "--batch-size", str(args.batch_size),
+        "--results-path", str(results), *args.gen_args,
+    ]  # fmt: skip
+
+
+def run_generate(args: argparse.Namespace, results: Path) -> Path:
+    """Run fairseq-generate (its own output goes to the terminal); returns its log file."""
+    command = generate_command(args, results)
+    print("running:", shlex.join(command), file=sys.stderr, flush=True)
+    status = subprocess.run(command).returncode
+    if status != 0:
+        raise UserError(f"fairseq-generate failed with exit status {status} (its messages are above)")
+    return results / f"generate-{args.split}.txt"
+
+
+def evaluate(
+    hypotheses: Sequence[str], references: Sequence[str], record_values: Sequence[str], quiet: bool = False
+) -> dict[str, float]:
+    """Print per-output statistics and BLEU; return the headline numbers."""
+    if not len(hypotheses) == len(references) == len(record_values):
+        raise UserError(
+            f"{len(hypotheses)} hypotheses, {len(references)} references, {len(record_values)} record lines"
+        )
+    if not hypotheses:
+        raise UserError("no games to score")
+    numbers = supported = length = 0
+    if not quiet:
+        print("id\tlength\tnumbers\tin_records\tshare")
+    for index, (hypothesis, values) in enumerate(zip(hypotheses, record_values)):
+        stats = content_stats(hypothesis.split(), values.split())
+        numbers, supported, length = numbers + stats.numbers, supported + stats.supported, length + stats.length
+        if not quiet:
+            share = "n/a" if stats.share is None else f"{stats.share:.3f}"
+            print(f"{index}\t{stats.length}\t{stats.numbers}\t{stats.supported}\t{share}")
+    games = len(hypotheses)
+    reference_length = sum(len(r.split()) for r in references) / games
+    print(f"games: {games}  mean length: {length / games:.1f} tokens (references: {reference_length:.1f})")
+    share = supported / numbers if numbers else float("nan")
+    percent = f"{100 * share:.1f}%" if numbers else "n/a"
+    print(f"numbers found among the game's record values: {supported}/{numbers} ({percent})")
+    none = corpus_bleu(hypotheses, references, "none")
+    print(f"BLEU (tokenized text, --tokenize none) = {none.score:.2f}  [{none.text}]")
+    print(f"  signature: {none.signature}")
+    thirteen = corpus_bleu(hypotheses, references, "13a")
+    print(f"BLEU (--tokenize 13a) = {thirteen.score:.2f}  [{thirteen.text}]")
+    print(f"  signature: {thirteen.signature}")
+    return {"bleu": none.score, "bleu_13a": thirteen.score, "number_share": share, "mean_length": length / games}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CliParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="data-bin folder written by tlm-prep-rotowire")
+    parser.add_argument("--split", default="test")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--path", type=Path, help="checkpoint: run fairseq-generate")
+    source.add_argument("--generate-output", type=Path, help="a saved fairseq-generate log")
+    source.add_argument("--hyps", type=Path, help="one summary per line, in input order")
+    parser.add_argument("--raw-hyps", action="store_true", help="tokenize --hyps with the Treebank tokenizer first")
+    parser.add_argument("--refs", type=Path, help="references, one per line (default: DATA/SPLIT.tgt.txt)")
+    parser.add_argument("--raw-refs", action="store_true", help="tokenize --refs with the Treebank tokenizer first")
+    parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--max-len-b", type=int, default=1000, help="max summary length in tokens")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--results-path", type=Path, help="keep the fairseq-generate log here")
+    parser.add_argument("--output", type=Path, help="write the hypotheses here, in input order")
+    parser.add_argument("--quiet", action="store_true", help="no per-output lines")
+    parser.epilog = "Options after a lone '--' go to fairseq-generate, e.g. '-- --cpu --lenpen 1.2'."
+    return parser
+
+
+def _hypotheses(args: argparse.Namespace, games: int) -> tuple[list[str], str]:
+    """The hypotheses in input order and where they came from (for error messages)."""
+    if args.hyps:
+        hypotheses = read_texts(args.hyps)
+        if args.raw_hyps:
+            hypotheses = [" ".join(treebank_tokenize(h)) for h in hypotheses]
+        return hypotheses, str(args.hyps)
+    if args.generate_output:
+        return read_generate_output(args.generate_output, games), str(args.generate_output)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = run_generate(args, args.results_path or Path(tmp))
+        return read_generate_output(log, games), str(log)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.output is not None and args.output.is_dir():
+        raise UserError(f"--output {args.output} is a folder")
+    if args.path is not None and not args.path.is_file():
+        raise InputError(args.path, None, "checkpoint not found")
+    refs_path = args.refs or args.data / f"{args.split}.tgt.txt"
+    values_path = args.data / f"{args.split}.value.txt"
+    references = read_texts(refs_path)
+    if args.raw_refs:
+        references = [" ".join(treebank_tokenize(r)) for r in references]
+    record_values = read_texts(values_path)
+    if not record_values:
+        raise UserError(f"{values_path}: no games in the split")
+    hypotheses, origin = _hypotheses(args, len(record_values))
+    if not len(hypotheses) == len(references) == len(record_values):
+        raise UserError(
+            f"{len(hypotheses)} hypotheses ({origin}), {len(references)} references ({refs_path}), "
+            f"{len(record_values)} record lines ({values_path})"
+        )
+    if args.output:
+        write_text_atomic(args.output, "".join(h + "\n" for h in hypotheses))
+    evaluate(hypotheses, references, record_values, args.quiet)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``scripts/eval_rotowire.py``; arguments after a lone ``--`` go to fairseq-generate."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    gen_args = argv[cut + 1 :]
+
+    def body(args: argparse.Namespace) -> int:
+        args.gen_args = gen_args
+        return _main(args)
+
+    return run_cli(build_parser(), body, argv[:cut])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

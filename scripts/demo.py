@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from tlm_fairseq.files import write_text_atomic
+from tlm_fairseq.generation_output import GenerationError, best_hypotheses
+from tlm_fairseq.scoring.m2 import read_m2
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 CGEC_SAMPLE = ROOT / "tests" / "data" / "cgec"
@@ -27,6 +31,18 @@ TINY = ["--encoder-layers", "2", "--decoder-layers", "2", "--encoder-embed-dim",
         "--encoder-attention-heads", "4", "--decoder-attention-heads", "4"]
 # Validate and save once, when training stops (tiny epochs would otherwise validate every few steps).
 END_ONLY = ["--validate-interval", "100000", "--save-interval", "100000"]
+MARKER = ".tlm-demo"  # marks --work as the demo's own folder, which the next run may delete
+DEMO_PREFIXES = ("cgec", "rotowire", "logs", "summary.json", MARKER)
+
+
+def is_previous_demo(work: Path) -> bool:
+    """Whether ``work`` is a folder this script made (marked, or holding only what it writes)."""
+    if work.is_symlink() or not work.is_dir():
+        return False
+    if (work / MARKER).is_file():
+        return True
+    names = [p.name for p in work.iterdir()]  # runs from before the marker existed
+    return (work / "logs").is_dir() and all(n.startswith(DEMO_PREFIXES) for n in names)
 
 
 class Step:
@@ -48,7 +64,7 @@ class Step:
                                 input=stdin)
         elapsed = time.perf_counter() - start
         self.timings[name] = elapsed
-        log.write_text(f"$ {' '.join(map(str, cmd))}\n\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}")
+        write_text_atomic(log, f"$ {' '.join(map(str, cmd))}\n\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}")
         if result.returncode != 0:
             tail = "\n".join((result.stderr or result.stdout).splitlines()[-25:])
             sys.exit(f"[demo] FAILED: {name} (exit {result.returncode}) after {elapsed:.0f} s\n"
@@ -115,17 +131,16 @@ def parse_bleu(text: str) -> float:
     return metric(r"^BLEU \(tokenized text, --tokenize none\) = ([0-9.]+)", text, "the tokenized BLEU line")
 
 
-def fairseq_greedy(step: Step, name: str, data: Path, checkpoint: Path, task_args: List[str]) -> Dict[int, str]:
+def fairseq_greedy(step: Step, name: str, data: Path, checkpoint: Path, task_args: List[str],
+                   expected: int) -> Dict[int, str]:
     """fairseq-generate --beam 1 on the binarized test split: {sentence id: hypothesis tokens}."""
     out = step(name, [PY, "-m", "fairseq_cli.generate", data, "--user-dir", ROOT / "tlm_fairseq", *task_args,
                       "--path", checkpoint, "--gen-subset", "test", "--beam", "1", "--batch-size", "16",
                       "--required-batch-size-multiple", "1", "--max-len-b", "400", "--cpu"])
-    hyps = {}
-    for line in out.splitlines():
-        if line.startswith("H-"):
-            sid, _score, tokens = line.split("\t")
-            hyps[int(sid[2:])] = tokens
-    return hyps
+    try:
+        return {h.index: h.text for h in best_hypotheses(out.splitlines(), expected, f"{name} output")}
+    except GenerationError as exc:
+        sys.exit(f"[demo] FAILED: {name}: {exc}")
 
 
 def export_and_check(step: Step, work: Path, name: str, task: Dict[str, object], inputs: Path,
@@ -139,10 +154,10 @@ def export_and_check(step: Step, work: Path, name: str, task: Dict[str, object],
         PY, "-m", "export.generate", "--model-dir", model_dir, "--input", inputs, "--output-format", "jsonl",
         "--beam", "1", "--max-len-b", "400", "--batch-size", "16", "--threads", "1", "--stats-json", stats])
     ours = {r["index"]: r["hypotheses"][0]["tokens"] for r in map(json.loads, out.splitlines())}
+    if sorted(ours) != list(range(len(ours))):
+        sys.exit(f"[demo] FAILED: {name}: onnxruntime output indices are not 0..{len(ours) - 1}")
     reference = fairseq_greedy(step, f"{name} fairseq greedy (parity reference)", task["data"], task["checkpoint"],
-                               task_args)
-    if sorted(reference) != sorted(ours):
-        sys.exit(f"[demo] FAILED: {name}: fairseq generated {len(reference)} outputs, onnxruntime {len(ours)}")
+                               task_args, len(ours))
     same = sum(reference[i] == ours[i] for i in reference)
     if same != len(reference):
         first = next(i for i in reference if reference[i] != ours[i])
@@ -159,17 +174,18 @@ def main() -> int:
     parser.add_argument("--cgec-updates", type=int, default=300)
     parser.add_argument("--rotowire-updates", type=int, default=200)
     args = parser.parse_args()
-    if args.work.exists():
+    if args.work.exists() or args.work.is_symlink():
+        if not is_previous_demo(args.work):
+            sys.exit(f"[demo] {args.work} exists and is not a previous demo run; refusing to delete it")
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True)
+    write_text_atomic(args.work / MARKER, "written by scripts/demo.py; deleted with this folder by the next run\n")
     step = Step(args.work)
     start = time.perf_counter()
     c = cgec(step, args.work, args.cgec_updates)
     r = rotowire(step, args.work, args.rotowire_updates)
     cgec_raw = args.work / "cgec-test.raw"
-    cgec_raw.write_text("".join(line[2:].replace(" ", "") + "\n" for line in
-                                (CGEC_SAMPLE / "nlpcc18_test_sample.char.m2").read_text(encoding="utf-8").splitlines()
-                                if line.startswith("S ")), encoding="utf-8")
+    write_text_atomic(cgec_raw, "".join("".join(g.tokens) + "\n" for g in read_m2(CGEC_SAMPLE / "nlpcc18_test_sample.char.m2")))
     c.update(export_and_check(step, args.work, "CGEC", c, cgec_raw, [], []))
     r.update(export_and_check(step, args.work, "Rotowire", r, Path(r["games"]) / "test.json", ["--max-records", "80"],
                               ["--task", "data_to_text"]))
@@ -190,7 +206,7 @@ def main() -> int:
         print(f"  {name:<40} {seconds:7.1f} s")
     print(f"total {time.perf_counter() - start:.0f} s; logs in {step.logs}")
     print("=" * 130)
-    (args.work / "summary.json").write_text(json.dumps(
+    write_text_atomic(args.work / "summary.json", json.dumps(
         {"cgec": {k: v for k, v in c.items() if isinstance(v, (float, int, str))},
          "rotowire": {k: v for k, v in r.items() if isinstance(v, (float, int, str))},
          "timings_s": step.timings}, indent=2))

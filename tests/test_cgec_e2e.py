@@ -11,18 +11,17 @@ implementation) explode in time and memory.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import ENV as BASE_ENV
+from helpers import PY, ROOT, run
 
 from preprocess.cgec import prep as cgec
 from preprocess.cgec.m2 import read_m2
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "cgec"
 CHAR_GOLD = SAMPLE / "nlpcc18_test_sample.char.m2"
 WORD_GOLD = SAMPLE / "nlpcc18_test_sample.word.m2"
@@ -30,12 +29,11 @@ TINY = ["--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim",
         "--encoder-ffn-embed-dim", "64", "--decoder-ffn-embed-dim", "64",
         "--encoder-attention-heads", "2", "--decoder-attention-heads", "2"]
 SHORT = ["--beam", "2", "--max-len-a", "0", "--max-len-b", "4", "--cpu"]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHON": sys.executable}
+ENV = {**BASE_ENV, "PYTHON": PY}  # train_cgec.sh runs fairseq with $PYTHON
 
 
 def eval_cgec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_cgec.py"), *args],
-                          capture_output=True, text=True, env=ENV, cwd=cwd)
+    return run([PY, ROOT / "scripts" / "eval_cgec.py", *args], cwd=cwd, check=False, env=ENV)
 
 
 def assert_scores(stdout: str) -> None:
@@ -53,10 +51,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         "--valid-size", "20", "--test-m2", str(CHAR_GOLD), "--out", str(prep),
     ]) == 0
     ckpt = tmp / "ckpt"
-    train = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "train_cgec.sh"), str(prep / "data-bin"), str(ckpt), "--reg", "tlm", "--cpu",
+    train = run(
+        ["bash", ROOT / "scripts" / "train_cgec.sh", prep / "data-bin", ckpt, "--reg", "tlm", "--cpu",
          "--max-update", "12", "--max-tokens", "2048", "--warmup-updates", "4", "--log-format", "simple", *TINY],
-        capture_output=True, text=True, env=ENV, cwd=ROOT,
+        check=False, env=ENV,
     )
     log = train.stdout + train.stderr
     assert train.returncode == 0, log[-3000:]
@@ -82,6 +80,37 @@ def test_e2e_generate_binarized_split_and_score_char_level(trained: tuple[Path, 
     assert {"Precision", "Recall", "F_0.5"} <= set(json.loads(metrics.read_text()))
 
 
+def test_e2e_gold_with_cherrant_t_lines_scores_like_tlm_m2(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    """eval_cgec reads --gold-m2 with tlm-m2's reader: ChERRANT T lines are accepted, not fatal,
+    and a gold edit NUS scores although it is malformed gives tlm-m2's warning, not an error."""
+    data_bin, ckpt = trained
+    lines = CHAR_GOLD.read_text(encoding="utf-8").splitlines()
+    with_t, first = [], True
+    for line in lines:
+        with_t.append(line)
+        if line.startswith("S "):
+            with_t.append("T0-A0 " + line[2:])
+            if first:  # one edit past the end of the first sentence: NUS drops it
+                with_t.append(f"A 0 {len(line[2:].split()) + 5}|||R|||x|||REQUIRED|||-NONE-|||0")
+                first = False
+    gold = tmp_path / "gold_t.m2"
+    gold.write_text("\n".join(with_t) + "\n", encoding="utf-8")
+    plain = eval_cgec("--data-bin", str(data_bin), "--checkpoint", str(ckpt), "--gold-m2", str(CHAR_GOLD),
+                      "--output", str(tmp_path / "a.txt"), *SHORT, cwd=tmp_path)
+    ev = eval_cgec("--data-bin", str(data_bin), "--checkpoint", str(ckpt), "--gold-m2", str(gold),
+                   "--output", str(tmp_path / "b.txt"), *SHORT, cwd=tmp_path)
+    assert plain.returncode == 0 and ev.returncode == 0, ev.stderr[-3000:]
+    assert_scores(ev.stdout)
+    scores = lambda out: [line for line in out.splitlines() if re.match(r"(Precision|Recall|F_)", line)]  # noqa: E731
+    assert scores(ev.stdout) == scores(plain.stdout)
+    warnings = [line for line in ev.stderr.splitlines() if "warning" in line]
+    assert warnings == [f"eval_cgec.py: warning: {gold}:3: edit span 0 {len(lines[0].split()) - 1 + 5} outside "
+                        f"the sentence (0..{len(lines[0].split()) - 1}); scored as NUS 3.2 does: not a gold edit"]
+    tlm_m2 = run([PY, "-m", "tlm_fairseq.scoring.m2", str(tmp_path / "b.txt.char.tok"), gold])
+    assert scores(tlm_m2.stdout) == scores(ev.stdout)
+    assert tlm_m2.stderr.replace("tlm-m2:", "eval_cgec.py:").splitlines() == warnings
+
+
 def test_e2e_interactive_raw_m2_input_word_level(trained: tuple[Path, Path], tmp_path: Path) -> None:
     data_bin, ckpt = trained
     hyp = tmp_path / "hyp.txt"
@@ -100,7 +129,7 @@ def test_eval_errors_are_one_line_with_exit_2(trained: tuple[Path, Path], tmp_pa
         (["--data-bin", str(data_bin), "--checkpoint", str(tmp_path / "none.pt"), "--output", "h"], "checkpoint not found"),
         (["--data-bin", str(data_bin), "--checkpoint", str(ckpt), "--output", "h", "--split", "valid2"], "no binarized split 'valid2'"),
         (["--data-bin", str(data_bin), "--checkpoint", str(ckpt), "--output", "h", "--gold-m2", str(SAMPLE / "mucgec_dev_sample.txt")],
-         "mucgec_dev_sample.txt:1: expected a line starting with 'S '"),
+         "mucgec_dev_sample.txt:1: a block must start with an 'S' line"),
         (["--data-bin", str(data_bin), "--checkpoint", str(ckpt), "--output", "h", "--input", str(SAMPLE / "mucgec_dev_sample.txt"),
           "--input-format", "mucgec", "--gold-m2", str(CHAR_GOLD)], "has 60 sentences but"),
         (["--data-bin", str(data_bin), "--checkpoint", str(ckpt)], "the following arguments are required: --output"),

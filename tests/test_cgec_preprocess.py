@@ -8,25 +8,24 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import ENV, PY, ROOT, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from preprocess.cgec import prep as cgec, tokenize_zh
 from preprocess.cgec import word_to_char as m2_word_to_char
 from preprocess.cgec.bpe import CharSegmenter, train_spm
-from tlm_fairseq.errors import UserError
-from preprocess.cgec.hyp import GenerationError, m2_tokens, parse_generation, restore_unk, segment_like_source
-from tlm_fairseq.files import atomic_dir, atomic_write, iter_lines
-from tlm_fairseq.errors import InputError
-from preprocess.cgec.m2 import edit_sets, read_m2, targets, write_m2
+from preprocess.cgec.hyp import m2_tokens, read_vocab, restore_unk, segment_like_source
+from preprocess.cgec.m2 import edit_sets, read_m2, targets
 from preprocess.cgec.readers import Pair, read_m2_pairs, read_mucgec, read_nlpcc, read_parallel
 from preprocess.cgec.split import LengthFilter, dedup, split_valid
+from tlm_fairseq.errors import InputError, UserError
+from tlm_fairseq.files import atomic_dir, atomic_write, iter_lines
+from tlm_fairseq.scoring.m2 import write_blocks
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "cgec"
 
 
@@ -110,7 +109,7 @@ def test_m2_reader_writer_round_trip_on_sample() -> None:
         path = SAMPLE / f"nlpcc18_test_sample.{level}.m2"
         sents = list(read_m2(path))
         buf = io.StringIO()
-        write_m2(sents, buf)
+        write_blocks(sents, buf)
         assert buf.getvalue() == path.read_text(encoding="utf-8")
         assert len(sents) == 60
 
@@ -129,7 +128,7 @@ def test_m2_targets_noop_none_alternatives_and_repeated_ids(tmp_path: Path) -> N
     ]) + "\n")
     sents = list(read_m2(m2))
     s = sents[0]
-    assert s.annotators() == ["0", "1", "2"]
+    assert s.annotators() == [0, 1, 2]
     assert targets(s, "0") == [["我", "爱", "苹果"]]
     assert targets(s, "1") == [["我", "喜欢", "吃", "苹果"]]
     assert len(edit_sets(s, "2")) == 2  # (0,0) starts before the end of (0,1): a second set
@@ -207,13 +206,14 @@ def test_word_to_char_minimal_edits(tmp_path: Path) -> None:
     ]) + "\n")
     sents = [m2_word_to_char.convert_sentence(s) for s in read_m2(src)]
     key = lambda s: [(e.start, e.end, " ".join(e.correction), e.annotator) for e in s.edits]  # noqa: E731
-    assert sents[0].tokens == list("身体建康。")
-    assert key(sents[0]) == [(2, 3, "健", "0")]
-    assert key(sents[1]) == [(0, 3, "虽 然 它", "0"), (-1, -1, "", "1")]
+    assert sents[0].tokens == tuple("身体建康。")
+    assert key(sents[0]) == [(2, 3, "健", 0)]
+    assert key(sents[1]) == [(0, 3, "虽 然 它", 0), (-1, -1, "", 1)]
     # 当个国家 -> 变成一个: touching edits joined, the shared 个 kept
-    assert key(sents[2]) == [(5, 6, "变 成 一", "0"), (7, 9, "", "0")]
+    assert key(sents[2]) == [(5, 6, "变 成 一", 0), (7, 9, "", 0)]
+    assert sents[1].edits[1].to_line() == "A -1 -1|||noop|||-NONE-|||REQUIRED|||-NONE-|||1"
     mapped = [m2_word_to_char.convert_sentence(s, "mapped") for s in read_m2(src)]
-    assert key(mapped[0]) == [(2, 4, "健 康", "0")]
+    assert key(mapped[0]) == [(2, 4, "健 康", 0)]
     for word, char in zip(read_m2(src), sents):
         for ann in word.annotators():
             assert ["".join(t) for t in targets(word, ann)] == ["".join(t) for t in targets(char, ann)]
@@ -279,16 +279,26 @@ def test_nlpcc_bad_lines(tmp_path: Path, text: str | bytes, message: str) -> Non
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("S 我 们\nA 0 x|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:2: edit offsets are not integers"),
-    ("S 我 们\nA 0 3|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:2: edit span 0 3 outside the sentence"),
-    ("S 我 们\nA 0 1|||S\n", r"bad.m2:2: edit line needs at least 3"),
-    ("A 0 1|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:1: edit line before any 'S' line"),
-    ("S 我\n\nT 我们\n", r"bad.m2:3: expected a line starting with 'S ' or 'A '"),
-    ("S 我\nA 0 1 2|||S|||你\n", r"bad.m2:2: edit span must be 'start end'"),
+    ("S 我 们\nA 0 x|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:2: malformed A line \(offsets '0 x' are not two"),
+    ("S 我 们\nA 0 3|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:2: edit span 0 3 outside the sentence \(0..2\)"),
+    ("S 我 们\nA 2 1|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:2: edit span 2 1 starts after it ends"),
+    ("S 我 们\nA -3 1|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:2: edit span -3 1 is negative"),
+    ("S 我\nA 0 1|||S|||你|||REQUIRED|||-NONE-|||0\nS 们\n", r"bad.m2:3: 'S' line without a blank line before it"),
+    ("S 我 们\nA 0 1|||S\n", r"bad.m2:2: malformed A line \(expected 6 '\|\|\|'-separated fields, got 2\)"),
+    ("S 我 们\nA 0 1|||S|||你\n", r"bad.m2:2: malformed A line \(expected 6 '\|\|\|'-separated fields, got 3\)"),
+    ("A 0 1|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:1: a block must start with an 'S' line"),
+    ("S 我\n\nT 我们\n", r"bad.m2:3: a block must start with an 'S' line"),
+    ("S 我\nA 0 1 2|||S|||你|||REQUIRED|||-NONE-|||0\n", r"bad.m2:2: malformed A line \(offsets '0 1 2' are not two"),
 ])
 def test_m2_bad_lines(tmp_path: Path, text: str, message: str) -> None:
+    """Preprocessing reads strictly: what the scorer only warns about is an error here too."""
     with pytest.raises(InputError, match=message):
         list(read_m2(write(tmp_path / "bad.m2", text)))
+
+
+def test_m2_cherrant_t_lines_are_accepted_by_preprocessing(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.m2", "S 我 们\nT0-A0 我 们 好\nA 2 2|||M|||好|||REQUIRED|||-NONE-|||0\n\n")
+    assert [(p.src, p.tgt) for p in read_m2_pairs(path)] == [("我们", "我们好")]
 
 
 def test_mucgec_and_parallel_bad_input(tmp_path: Path) -> None:
@@ -330,8 +340,7 @@ def test_atomic_writers_leave_nothing_on_failure(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- CLI
 
 def run_prep(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "preprocess.cgec", *args], cwd=ROOT, capture_output=True, text=True, env=env)
+    return run([PY, "-m", "preprocess.cgec", *args], check=False)
 
 
 def test_cli_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
@@ -401,13 +410,9 @@ def _umask() -> int:
 
 # --------------------------------------------------------------------------- generation output handling
 
-def test_parse_generation_restores_order_and_detects_gaps() -> None:
-    out = ["S-1\tb", "H-1\t-0.1\t乙 乙", "H-1\t-0.9\t丙", "D-1\t-0.1\t乙乙", "H-0\t-0.2\t甲", "P-0\t-0.2"]
-    assert parse_generation(out, 2) == [["甲"], ["乙", "乙"]]
-    with pytest.raises(GenerationError, match="missing ids \\[2\\]"):
-        parse_generation(out, 3)
-    with pytest.raises(GenerationError, match="unexpected ids \\[1\\]"):
-        parse_generation(out, 1)
+def test_read_vocab_reads_fairseq_dictionary(tmp_path: Path) -> None:
+    path = write(tmp_path / "dict.src.txt", "我 10\r\n\u2028x 3\n的 2")  # U+2028 does not split a line
+    assert read_vocab(path) == {"我", "\u2028x", "的"}
 
 
 def test_restore_unk_copies_source_oov() -> None:
@@ -417,7 +422,7 @@ def test_restore_unk_copies_source_oov() -> None:
 
 def test_word_level_segmentation_anchors_on_gold_source(cgec_data: Path) -> None:
     sents = list(read_m2(cgec_data / "nlpcc18_test.word.m2"))
-    assert all(m2_tokens("".join(s.tokens), "word", s.tokens) == s.tokens for s in sents)
+    assert all(m2_tokens("".join(s.tokens), "word", s.tokens) == list(s.tokens) for s in sents)
     words = ["身体", "建康", "很", "重要", "。"]
     seg = segment_like_source("身体健康很重要。", words, cut=lambda text: [text])
     assert seg == ["身体", "健康", "很", "重要", "。"]
@@ -437,7 +442,7 @@ def test_train_script_regularizer_flag(tmp_path: Path, reg: str, expected: list[
     bin_dir.mkdir()
     for name in ("dict.src.txt", "train.src-tgt.src.idx"):
         (bin_dir / name).write_text("")
-    env = {**os.environ, "PYTHON": sys.executable, "USE_FP16": "1" if reg == "tlm" else "0"}
+    env = {**ENV, "PYTHON": PY, "USE_FP16": "1" if reg == "tlm" else "0"}
     proc = subprocess.run(["bash", str(ROOT / "scripts" / "train_cgec.sh"), str(bin_dir), str(tmp_path / "ck"), "--reg", reg,
                            "--dry-run", "--max-update", "7"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr

@@ -1,36 +1,34 @@
 """Tests of the MaxMatch (M2) scorer: NUS-identical counts, special cases, bad input, CLI.
 
-The oracle is the direct NUS reference implementation in benchmarks/bench_m2.py (dict graph,
-full closure, all Bellman-Ford passes), loaded from its file so the code is not duplicated.
+The oracle is the direct NUS reference implementation in ``nus_m2_reference`` (dict graph, full
+closure, all Bellman-Ford passes), shared with benchmarks/bench_m2.py. The reader's own tests
+(strictness, warnings, round trip, fuzzing) are in test_m2_reader.py.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+import nus_m2_reference as nus
 import pytest
+from helpers import PY, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tlm_fairseq.errors import InputError
 from tlm_fairseq.scoring.m2 import (
     GoldEdit,
     GoldSentence,
     M2Error,
     M2Scorer,
+    M2Warning,
+    M2Warnings,
     corpus_m2,
     main,
     parse_m2,
     read_hypotheses,
     read_m2,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("bench_m2", ROOT / "benchmarks" / "bench_m2.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
 
 EXAMPLE_GOLD = """S The cat sat at mat .
 A 3 4|||Prep|||on|||REQUIRED|||-NONE-|||0
@@ -50,7 +48,7 @@ EXAMPLE_SYSTEM = "A cat sat on the mat .\nThe dog .\nGiant otters are apex preda
 
 
 def ref_rows(hyp: str, gold: GoldSentence, mu: int = 2, iwc: bool = False) -> list[tuple[int, int, int, int]]:
-    return bench.ref_sentence(hyp, gold.source, bench.nus_gold(gold), mu, iwc)
+    return nus.ref_sentence(hyp, gold.source, nus.nus_gold(gold), mu, iwc)
 
 
 def our_rows(hyp: str, gold: GoldSentence, mu: int = 2, iwc: bool = False) -> list[tuple[int, int, int, int]]:
@@ -145,8 +143,9 @@ def test_duplicate_gold_edit_counts_twice_like_nus():
     assert our_rows("a B c", gold) == ref_rows("a B c", gold) == [(0, 2, 1, 2)]
 
 
-def test_edits_out_of_the_sentence_are_not_gold():
-    gold = parse_m2("S a b\nA 1 2|||X|||c|||REQUIRED|||-NONE-|||0\nA 5 6|||X|||d|||REQUIRED|||-NONE-|||0\n")
+def test_edits_out_of_the_sentence_are_not_gold_and_warned_about():
+    with pytest.warns(M2Warning, match=r"<m2>:3: edit span 5 6 outside the sentence \(0\.\.2\); scored as NUS"):
+        gold = parse_m2("S a b\nA 1 2|||X|||c|||REQUIRED|||-NONE-|||0\nA 5 6|||X|||d|||REQUIRED|||-NONE-|||0\n")
     assert gold[0].annotations == ((0, (GoldEdit(1, 2, "b", ("c",)),)),)
 
 
@@ -158,7 +157,7 @@ def test_annotator_choice_uses_running_totals():
     )
     results = M2Scorer().score_sentences(["a c", "d e"], gold)
     assert [r.stats.annotator for r in results] == [0, 1]  # missing nothing beats missing one
-    rows, _ = bench.ref_corpus(["a c", "d e"], [g.source for g in gold], [bench.nus_gold(g) for g in gold])
+    rows, _ = nus.ref_corpus(["a c", "d e"], [g.source for g in gold], [nus.nus_gold(g) for g in gold])
     assert [r[0] for r in rows] == [0, 1]
 
 
@@ -174,7 +173,8 @@ def test_annotators_in_ascending_id_order():
 
 
 def test_multi_sentence_block_follows_nus():
-    gold = parse_m2("S a b\nS c d\nA 0 1|||X|||A|||REQUIRED|||-NONE-|||0\nA 3 4|||X|||D|||REQUIRED|||-NONE-|||0\n")
+    with pytest.warns(M2Warning, match=r"<m2>:2: 'S' line without a blank line before it"):
+        gold = parse_m2("S a b\nS c d\nA 0 1|||X|||A|||REQUIRED|||-NONE-|||0\nA 3 4|||X|||D|||REQUIRED|||-NONE-|||0\n")
     assert [g.source for g in gold] == ["a b", "c d"]
     assert [len(g.annotations[0][1]) for g in gold] == [1, 2]  # edits up to each sentence's end
 
@@ -205,8 +205,8 @@ def test_agrees_with_reference_on_real_nlpcc(shared_data, level, limit):
     gold = [g for g in read_m2(shared_data / "cgec" / f"nlpcc18_test.{level}.m2") if len(g.tokens) <= limit][:150]
     assert len(gold) == 150
     for kind in ("target0", "noisy"):
-        hyps = bench.make_hypotheses(gold, kind, seed=7)
-        bench.compare(hyps, gold, M2Scorer())  # raises on any per-sentence difference
+        hyps = nus.make_hypotheses(gold, kind, seed=7)
+        nus.compare(hyps, gold, M2Scorer())  # raises on any per-sentence difference
 
 
 def _gold_sentences(draw, src: list[str], n_ann: int) -> GoldSentence:
@@ -267,7 +267,7 @@ def local_edit_sentences(draw):
 @given(gold=local_edit_sentences())
 def test_property_applying_all_local_edits_is_perfect(gold):
     edits = [(e.start, e.end, e.corrections[0]) for e in gold.annotations[0][1]]
-    hyp = " ".join(bench.apply_edits(gold.tokens, edits))
+    hyp = " ".join(nus.apply_edits(gold.tokens, edits))
     score = corpus_m2([hyp], [gold])
     assert (score.correct, score.proposed, score.gold) == (len(edits),) * 3
 
@@ -324,10 +324,10 @@ def test_block_must_start_with_s_line(tmp_path):
 
 def test_invalid_utf8_names_file_and_line(tmp_path, capsys):
     gold = write(tmp_path / "g.m2", b"S a b\n\nS c \xff d\n")
-    with pytest.raises(M2Error, match=r"g\.m2:3: invalid UTF-8"):
+    with pytest.raises(InputError, match=r"g\.m2:3: invalid UTF-8"):
         read_m2(gold)
     sys_ = write(tmp_path / "s.txt", b"a b\n\xe4\xb8\n")
-    with pytest.raises(M2Error, match=r"s\.txt:2: invalid UTF-8"):
+    with pytest.raises(InputError, match=r"s\.txt:2: invalid UTF-8"):
         read_hypotheses(sys_)
     code, _, err = run_main(capsys, sys_, write(tmp_path / "ok.m2", "S a b\n\nS c d\n"))
     assert code == 2 and "s.txt:2: invalid UTF-8" in err
@@ -348,6 +348,60 @@ def test_crlf_bom_t_lines_and_empty_hypotheses(tmp_path):
 def test_missing_file_exits_2(tmp_path, capsys):
     code, _, err = run_main(capsys, tmp_path / "none.txt", tmp_path / "none.m2")
     assert code == 2 and "none.m2" in err
+
+
+def test_empty_gold_and_empty_system_is_an_error_not_f1(tmp_path, capsys):
+    gold, sys_ = write(tmp_path / "g.m2", ""), write(tmp_path / "s.txt", "")
+    code, out, err = run_main(capsys, sys_, gold)
+    assert code == 2 and out == ""
+    assert err == f"tlm-m2: error: {gold}: no sentences to score (the gold M2 input holds no block)\n"
+    with pytest.raises(M2Error, match="no sentences to score"):
+        corpus_m2([], [])
+    with pytest.raises(M2Error, match="no sentences to score"):
+        M2Scorer().score_from_results([])
+    # blank lines only: still no block
+    code, _, err = run_main(capsys, sys_, write(tmp_path / "blank.m2", "\n \n\n"))
+    assert code == 2 and "no sentences to score" in err
+
+
+MALFORMED_GOLD = """S a b c d e
+A 4 3|||R|||x|||REQUIRED|||-NONE-|||0
+A 1 2|||R|||B|||REQUIRED|||-NONE-|||0
+
+S f g
+A -2 1|||R|||x|||REQUIRED|||-NONE-|||0
+A 5 3|||R|||y|||REQUIRED|||-NONE-|||0
+A 1 9|||R|||y|||REQUIRED|||-NONE-|||0
+S h i
+A 2 1|||R|||z|||REQUIRED|||-NONE-|||0
+"""
+
+
+def test_malformed_gold_warns_once_per_kind_and_scores_like_nus(tmp_path, capsys):
+    gold = write(tmp_path / "g.m2", MALFORMED_GOLD)
+    sys_ = write(tmp_path / "s.txt", "a B c d e\nf g\nh i\n")
+    code, out, err = run_main(capsys, sys_, gold, "--json")
+    assert code == 0
+    assert err.splitlines() == [
+        f"tlm-m2: warning: {gold}:2: edit span 4 3 starts after it ends (2 lines like this; the first shown); "
+        "scored as NUS 3.2 does: a gold edit that no system edit can match",
+        f"tlm-m2: warning: {gold}:6: edit span -2 1 is negative (only a noop may be '-1 -1'); "
+        "scored as NUS 3.2 does: not a gold edit",
+        f"tlm-m2: warning: {gold}:7: edit span 5 3 outside the sentence (0..4) (2 lines like this; the first "
+        "shown); scored as NUS 3.2 does: not a gold edit",
+        f"tlm-m2: warning: {gold}:9: 'S' line without a blank line before it (each block must be followed by a "
+        "blank line); scored as NUS 3.2 does: one block of several sentences, edit offsets counted from its "
+        "first 'S' line",
+    ]
+    data = json.loads(out)
+    # NUS 3.2: 'A 4 3' stays a gold edit of sentence 1; the joined block 'f g' + 'h i' keeps 'A 2 1'
+    # (within both sentences' running token counts) for each of its sentences; the rest are dropped
+    assert (data["sentences"], data["correct"], data["proposed"], data["gold"]) == (3, 1, 1, 2 + 1 + 1)
+    gold_sents = parse_m2(MALFORMED_GOLD, collect=M2Warnings())
+    hyps = read_hypotheses(sys_)
+    rows, prf = nus.ref_corpus(hyps, [g.source for g in gold_sents], [nus.nus_gold(g) for g in gold_sents])
+    assert [r[1:] for r in rows] == [(1, 1, 2), (0, 0, 1), (0, 0, 1)]
+    assert prf == (data["precision"], data["recall"], data["f"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -377,16 +431,14 @@ def test_cli_subprocess_prints_exactly_three_lines(tmp_path):
     """The real entry (python -m); error exits are covered in-process through main()."""
     gold = write(tmp_path / "g.m2", EXAMPLE_GOLD)
     sys_ = write(tmp_path / "s.txt", EXAMPLE_SYSTEM)
-    cmd = [sys.executable, "-m", "tlm_fairseq.scoring.m2", str(sys_), str(gold)]
-    ok = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert ok.returncode == 0, ok.stderr
-    assert ok.stdout == "Precision   : 0.8000\nRecall      : 0.8000\nF_0.5       : 0.8000\n"
+    ok = run([PY, "-m", "tlm_fairseq.scoring.m2", sys_, gold], timeout=300)
+    assert ok.stdout == "Precision   : 0.8000\nRecall      : 0.8000\nF_0.5       : 0.8000\n" and ok.stderr == ""
+    bad = run([PY, "-m", "tlm_fairseq.scoring.m2", sys_, gold, "--beta"], check=False)
+    assert bad.returncode == 2 and bad.stderr == "tlm-m2: error: argument --beta: expected one argument\n"
 
 
 def test_oversized_sentence_error_or_unmerged_fallback(tmp_path):
     """An unrelated hypothesis blows NUS's lattice up: error by default, or scored without merging."""
-    from tlm_fairseq.scoring.m2 import M2Error, M2Scorer, parse_m2
-
     src = " ".join("abcdefghij"[i % 10] for i in range(60))
     gold = parse_m2(f"S {src}\nA 0 1|||R|||z|||REQUIRED|||-NONE-|||0\n\n")
     hyp = " ".join("klmnopqrst"[(i * 7) % 10] for i in range(90))
@@ -402,24 +454,16 @@ def test_oversized_sentence_error_or_unmerged_fallback(tmp_path):
         M2Scorer(oversized="skip")
 
 
-def test_tlm_m2_launcher_does_not_import_torch(shared_data):
-    """The installed ``tlm-m2`` command loads the scorer without the user-dir's heavy imports."""
-    import os
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
-    probe = (
-        "import runpy, sys; sys.argv = ['tlm-m2', *sys.argv[1:]]\n"
-        "try:\n    runpy.run_path(%r, run_name='__main__')\n"
-        "except SystemExit as e:\n    code = e.code\n"
-        "print('torch imported' if 'torch' in sys.modules else 'torch not imported')\n"
-        "sys.exit(code)\n" % str(ROOT / "scripts" / "tlm-m2")
-    )
+def test_scorer_and_cli_import_neither_torch_nor_fairseq(shared_data):
+    """The scorer is torch-free: ``tlm-m2`` starts in milliseconds and installs without torch."""
     example = shared_data / "m2_example"
-    result = subprocess.run([sys.executable, "-c", probe, str(example / "system"), str(example / "source_gold")],
-                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 0, result.stderr
+    probe = (
+        "import sys\n"
+        "import tlm_fairseq.scoring.m2, tlm_fairseq.scoring.m2.cli\n"
+        "rc = tlm_fairseq.scoring.m2.cli.main(sys.argv[1:])\n"
+        "print(sorted(m for m in ('torch', 'fairseq') if m in sys.modules))\n"
+        "sys.exit(rc)\n"
+    )
+    result = run([PY, "-c", probe, example / "system", example / "source_gold"])
     assert result.stdout.splitlines() == [
-        "Precision   : 0.8000", "Recall      : 0.8000", "F_0.5       : 0.8000", "torch not imported"]
+        "Precision   : 0.8000", "Recall      : 0.8000", "F_0.5       : 0.8000", "[]"]

@@ -1,50 +1,25 @@
-"""Turn fairseq generation output into M2-ready hypotheses.
+"""Turn fairseq hypotheses (parsed by :mod:`tlm_fairseq.generation_output`) into M2-ready text.
 
-fairseq prints hypotheses in batch (length-sorted) order tagged ``H-<id>``; :func:`parse_generation`
-restores input order and checks that none is missing. :func:`restore_unk` copies out-of-vocabulary
-source tokens back for ``<unk>`` (in GEC an unknown character is almost always kept as is).
-:func:`m2_tokens` re-tokenizes a detokenized sentence the way the gold M2 file is tokenized.
+:func:`restore_unk` copies out-of-vocabulary source tokens back for ``<unk>`` (in GEC an unknown
+character is almost always kept as is). :func:`m2_tokens` re-tokenizes a detokenized sentence the
+way the gold M2 file is tokenized.
 """
 from __future__ import annotations
 
 import difflib
 import os
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
+
+from tlm_fairseq.files import iter_lines
 
 from .tokenize_zh import m2_chars
 
 UNK = "<unk>"
 
 
-class GenerationError(RuntimeError):
-    """fairseq's output does not cover the input (missing or unexpected ids)."""
-
-
-def parse_generation(lines: Iterable[str], expected: int) -> list[list[str]]:
-    """Best hypothesis tokens per input id from ``fairseq-generate``/``-interactive`` output."""
-    hyps: dict[int, list[str]] = {}
-    for line in lines:
-        if not line.startswith("H-"):
-            continue
-        head, _score, *rest = line.rstrip("\n").split("\t")
-        idx = int(head[2:])
-        if idx not in hyps:  # with --nbest > 1 the first H line of an id is the best
-            hyps[idx] = rest[0].split() if rest else []
-    missing = [i for i in range(expected) if i not in hyps]
-    extra = sorted(i for i in hyps if not 0 <= i < expected)
-    if missing or extra:
-        raise GenerationError(
-            f"fairseq returned {len(hyps)} hypotheses for {expected} inputs"
-            + (f"; missing ids {missing[:10]}" if missing else "")
-            + (f"; unexpected ids {extra[:10]}" if extra else "")
-        )
-    return [hyps[i] for i in range(expected)]
-
-
 def read_vocab(dict_path: str | os.PathLike[str]) -> set[str]:
     """Symbols of a fairseq ``dict.*.txt`` (one ``symbol count`` per line)."""
-    with open(dict_path, encoding="utf-8") as fh:
-        return {line.rsplit(" ", 1)[0] for line in fh if line.strip()}
+    return {line.rsplit(" ", 1)[0] for _, line in iter_lines(dict_path) if line.strip()}
 
 
 def restore_unk(hyp: Sequence[str], src: Sequence[str], vocab: set[str]) -> list[str]:

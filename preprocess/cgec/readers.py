@@ -21,7 +21,7 @@ from typing import Iterator
 
 from tlm_fairseq.files import iter_lines
 from tlm_fairseq.errors import InputError
-from .m2 import read_m2, targets
+from .m2 import Annotator, read_m2, targets
 
 PathLike = str | os.PathLike[str]
 MUCGEC_NO_ERROR = "没有错误"
@@ -132,17 +132,17 @@ def read_parallel(src_path: PathLike, tgt_path: PathLike) -> Iterator[Pair]:
         raise InputError(tgt_path, extra[0], f"has more lines than {src_path} ({lineno})")
 
 
-def read_m2_pairs(path: PathLike, annotator: str | None = "0") -> Iterator[Pair]:
+def read_m2_pairs(path: PathLike, annotator: Annotator | None = 0) -> Iterator[Pair]:
     """Pairs from an M2 file: source tokens joined without spaces, targets rebuilt from edits.
 
     ``annotator=None`` yields one pair per annotator edit set; identical targets of one sentence
-    are yielded once.
+    are yielded once. The file is read strictly (see :mod:`preprocess.cgec.m2`).
     """
-    for sent in read_m2(path):
-        src = "".join(sent.tokens)
+    for block in read_m2(path):
+        src = "".join(block.tokens)
         seen: set[str] = set()
-        for tokens in targets(sent, annotator, str(path)):
+        for tokens in targets(block, annotator, str(path)):
             tgt = "".join(tokens)
             if tgt not in seen:
                 seen.add(tgt)
-                yield Pair(src, tgt, f"{path}:{sent.lineno}")
+                yield Pair(src, tgt, f"{path}:{block.line}")

@@ -20,13 +20,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from tqdm import tqdm
+from tlm_fairseq.cli import CliParser, run_cli
+from tlm_fairseq.errors import InputError
+from tlm_fairseq.files import atomic_write
+from tlm_fairseq.scoring.m2.reader import M2Block, M2Edit, write_blocks
 
 from .align import diff_spans, is_reordering
-from tlm_fairseq.cli import CliParser, run_cli
-from tlm_fairseq.files import atomic_write
-from tlm_fairseq.errors import InputError
-from .m2 import Edit, Sentence, edit_sets, read_m2, targets, write_m2
+from .m2 import edit_sets, read_m2, targets
 
 
 @dataclass
@@ -34,7 +34,7 @@ class _Span:
     start: int
     end: int
     correction: list[str]
-    template: Edit
+    template: M2Edit
     reorder: bool = False
 
 
@@ -63,11 +63,11 @@ def _minimize(chars: list[str], span: _Span) -> list[_Span]:
     ]
 
 
-def convert_sentence(sent: Sentence, mode: str = "minimal") -> Sentence:
-    """Character-level version of one word-level M2 block."""
+def convert_sentence(sent: M2Block, mode: str = "minimal") -> M2Block:
+    """Character-level version of one word-level M2 block (``T``/``I`` lines are not carried over)."""
     chars = [ch for tok in sent.tokens for ch in tok]
     offsets = [0, *accumulate(len(tok) for tok in sent.tokens)]
-    edits: list[Edit] = []
+    edits: list[M2Edit] = []
     for ann in sent.annotators():
         for group in edit_sets(sent, ann):
             spans = [
@@ -79,12 +79,12 @@ def convert_sentence(sent: Sentence, mode: str = "minimal") -> Sentence:
                 spans = _join(spans)
             if not spans:
                 template = group[0] if group else next(e for e in sent.edits if e.annotator == ann)
-                edits.append(Edit(-1, -1, "noop", (), ann, template.required, template.comment))
+                edits.append(M2Edit.from_tokens(-1, -1, "noop", (), ann, template.required, template.comment))
                 continue
             for s in spans:
                 t = s.template
-                edits.append(Edit(s.start, s.end, t.etype, tuple(s.correction), ann, t.required, t.comment))
-    return Sentence(chars, edits, sent.lineno)
+                edits.append(M2Edit.from_tokens(s.start, s.end, t.etype, s.correction, ann, t.required, t.comment))
+    return M2Block.of(chars, edits, sent.line)
 
 
 @dataclass
@@ -123,19 +123,19 @@ class Agreement:
         }
 
 
-def _edit_keys(sent: Sentence) -> Counter[tuple[int, int, tuple[str, ...], str]]:
+def _edit_keys(sent: M2Block) -> Counter[tuple[int, int, tuple[str, ...], int]]:
     return Counter((e.start, e.end, e.correction, e.annotator) for e in sent.edits)
 
 
-def _corrections(sent: Sentence) -> dict[str, set[tuple[str, ...]]]:
+def _corrections(sent: M2Block) -> dict[int, set[tuple[str, ...]]]:
     return {ann: {tuple(t) for t in targets(sent, ann)} for ann in sent.annotators()}
 
 
-def _repeats_id(sent: Sentence) -> bool:
+def _repeats_id(sent: M2Block) -> bool:
     return any(len(edit_sets(sent, ann)) > 1 for ann in sent.annotators())
 
 
-def compare(ours: list[Sentence], ref: list[Sentence], ref_path: str) -> Agreement:
+def compare(ours: list[M2Block], ref: list[M2Block], ref_path: str) -> Agreement:
     """Sentence-by-sentence agreement; error-type labels are ignored."""
     if len(ours) != len(ref):
         raise InputError(ref_path, None, f"has {len(ref)} sentences, the converted file {len(ours)}")
@@ -168,10 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _main(args: argparse.Namespace) -> int:
-    sentences = [convert_sentence(s, args.mode) for s in tqdm(read_m2(args.word_m2), desc="word->char", unit="sent", disable=None)]
+    sentences = [convert_sentence(s, args.mode) for s in read_m2(args.word_m2)]  # ~1 s for 2000 sentences
     ref = list(read_m2(args.compare)) if args.compare else None
     with atomic_write(args.output) as fh:
-        write_m2(sentences, fh)
+        write_blocks(sentences, fh)
     print(f"wrote {len(sentences)} sentences to {args.output}")
     if ref is not None:
         report = compare(sentences, ref, args.compare).summary()

@@ -8,13 +8,15 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt setup.py
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q --no-deps -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The suite includes a serve-only install into a fresh venv from the package registry
+# (tests/export/test_serve_install.py, about 30 s); TLM_SKIP_SERVE_INSTALL=1 skips it locally.
 test: install
 	$(PY) -m pytest -q tests
 

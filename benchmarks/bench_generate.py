@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tlm_fairseq.generation_output import best_hypotheses
+
 ROOT = Path(__file__).resolve().parents[1]
 CHARS = "我们你他她是的了在有不这个人来去学校老师朋友家天气很好喜欢吃饭看书写字上下大小中国年月日时"
 TOY_MODEL = [
@@ -106,13 +108,10 @@ def run_fairseq(ckpt: Path, data: Path, beam: int, batch: int, threads: int, ext
     match = FAIRSEQ_RATE.search(proc.stderr + proc.stdout)
     if not match:
         sys.exit("could not find fairseq-generate's 'Translated ...' line")
-    outputs = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("H-"):
-            sid, _, tokens = line.split("\t")
-            outputs.setdefault(int(sid[2:]), tokens)
-    return Run("fairseq-generate", int(match[1].replace(",", "")), int(match[2].replace(",", "")), float(match[3]),
-               wall, outputs)
+    sentences = int(match[1].replace(",", ""))
+    best = best_hypotheses(proc.stdout.splitlines(), sentences, "fairseq-generate")
+    return Run("fairseq-generate", sentences, int(match[2].replace(",", "")), float(match[3]), wall,
+               {hyp.index: hyp.text for hyp in best})
 
 
 def run_tlm(model_dir: Path, inputs: Path, beam: int, batch: int, threads: int, extra: list[str]) -> Run:

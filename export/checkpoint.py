@@ -13,9 +13,9 @@ from typing import Any
 
 from torch import nn
 
-from .errors import DictionaryMismatch, FileProblem, UnsupportedModel
+from preprocess.rotowire.records import RECORD_FIELDS
 
-RECORD_FIELDS = ("value", "entity", "type", "ha")
+from .errors import DictionaryMismatch, FileProblem, UnsupportedModel
 
 
 @dataclass

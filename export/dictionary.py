@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .errors import FileProblem
+from tlm_fairseq.errors import InputError
+from tlm_fairseq.files import iter_lines
 
 BOS, PAD, EOS, UNK = "<s>", "<pad>", "</s>", "<unk>"
 SPECIALS = (BOS, PAD, EOS, UNK)
@@ -54,24 +55,17 @@ def read_dictionary(path: str | os.PathLike[str]) -> Dictionary:
     """Parse a fairseq dictionary file; any malformed line is an error naming the file and line."""
     symbols = list(SPECIALS)
     seen = set(SPECIALS)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except FileNotFoundError:
-        raise FileProblem(path, "dictionary file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise FileProblem(path, f"cannot read dictionary: {err}") from None
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in iter_lines(path):
         parts = line.rstrip().rsplit(" ", 1)
         overwrite = False
         if len(parts) == 2 and parts[1] == "#fairseq:overwrite":
             overwrite = True
             parts = parts[0].rsplit(" ", 1)
         if len(parts) != 2 or not parts[0] or not parts[1].lstrip("-").isdigit():
-            raise FileProblem(path, f"line {lineno}: expected '<symbol> <count> [#fairseq:overwrite]', got {line!r}")
+            raise InputError(path, lineno, f"expected '<symbol> <count> [#fairseq:overwrite]', got {line!r}")
         symbol = parts[0]
         if symbol in seen and not overwrite:
-            raise FileProblem(path, f"line {lineno}: duplicate symbol {symbol!r}")
+            raise InputError(path, lineno, f"duplicate symbol {symbol!r}")
         seen.add(symbol)
         symbols.append(symbol)
     return Dictionary(symbols, os.fspath(path))

@@ -1,11 +1,17 @@
-"""Errors of the export and serving stages; each names the file (or request field) at fault."""
+"""Errors of the export and serving stages; each names the file (or request input) at fault.
+
+They are :class:`tlm_fairseq.errors.UserError`\\ s, so every command prints them as one
+``prog: error: message`` line (``tlm_fairseq.cli.run_cli``) and the server answers them as 4xx.
+"""
 from __future__ import annotations
 
 import os
 
+from tlm_fairseq.errors import UserError
 
-class ExportError(Exception):
-    """Base class: a user-facing failure whose message is printed as is by the CLIs."""
+
+class ExportError(UserError):
+    """A user-facing failure of tlm-export, tlm-generate or tlm-serve."""
 
 
 class FileProblem(ExportError):
@@ -23,6 +29,14 @@ class UnsupportedModel(FileProblem):
 
 class DictionaryMismatch(FileProblem):
     """A dictionary does not fit the model (size or special symbols differ)."""
+
+
+class ConfigProblem(FileProblem):
+    """``config.json`` of a model directory is malformed; ``key`` is the dotted key at fault."""
+
+    def __init__(self, path: str | os.PathLike[str], key: str | None, problem: str) -> None:
+        super().__init__(path, problem)
+        self.key = key
 
 
 class InputProblem(ExportError):

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,7 +24,13 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .errors import ExportError, FileProblem, InputProblem
+from tlm_fairseq.cli import CliParser, run_cli
+from tlm_fairseq.errors import InputError
+from tlm_fairseq.files import atomic_write, iter_lines, write_text_atomic
+
+from . import search_options
+from .arguments import non_negative_int, positive_int
+from .errors import FileProblem, InputProblem
 from .model_dir import ModelDir
 from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode
 from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search
@@ -65,10 +70,11 @@ class Generator:
         self.source = SourceEncoder(self.model)
         self.target = TargetDecoder(self.model)
         cfg = self.model.config
-        self.symbols = Symbols(pad=cfg["symbols"]["pad"], eos=cfg["symbols"]["eos"], unk=cfg["symbols"]["unk"],
-                               vocab=cfg["dims"]["target_vocab"])
+        self.symbols = Symbols(pad=cfg.symbols.pad, eos=cfg.symbols.eos, unk=cfg.symbols.unk,
+                               vocab=cfg.dims.target_vocab)
+        self.defaults: SearchOptions = self.model.generation  # what options() starts from
         self.stats = Stats()
-        log.info("model %s (%s, %s) on %s, %s%s", self.model.root, cfg["arch"], cfg["task"], self.provider,
+        log.info("model %s (%s, %s) on %s, %s%s", self.model.root, cfg.arch, cfg.task, self.provider,
                  self.sessions.precision, ", I/O binding" if self.io_binding else "")
 
     @property
@@ -77,15 +83,15 @@ class Generator:
         return self.sessions.provider
 
     def options(self, **overrides: Any) -> SearchOptions:
-        """The export's generation defaults with ``overrides`` (None values ignored), validated."""
-        values = dict(self.model.generation)
+        """:attr:`defaults` (the export's) with ``overrides`` (None values ignored), validated.
+
+        Raises ``search_options.OptionError`` (a ValueError) naming the first bad option.
+        """
+        values = self.defaults.as_dict()
         values.update({k: v for k, v in overrides.items() if v is not None})
-        unknown = set(values) - set(SearchOptions.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown generation option(s): {', '.join(sorted(unknown))}")
-        if "nbest" not in overrides or overrides["nbest"] is None:
+        if overrides.get("nbest") is None:  # the default nbest never exceeds a smaller requested beam
             values["nbest"] = min(values["nbest"], values["beam"])
-        return SearchOptions(**values).validate()
+        return SearchOptions.from_mapping(values)
 
     def encode_inputs(self, inputs: Sequence[Any]) -> list[np.ndarray]:
         """Source ids per input; :class:`InputProblem` names the first bad one."""
@@ -93,7 +99,7 @@ class Generator:
 
     def check_lengths(self, sources: Sequence[np.ndarray], opts: SearchOptions) -> None:
         """fairseq refuses ``min_len > max_len``; say so before searching, naming the input."""
-        checked_max_lengths(np.asarray([len(s) for s in sources]), opts, self.model.config["max_target_positions"])
+        checked_max_lengths(np.asarray([len(s) for s in sources]), opts, self.model.config.max_target_positions)
 
     def prepare(self, inputs: Sequence[Any], **options: Any) -> tuple[list[np.ndarray], SearchOptions]:
         """Encoded inputs and validated options; raises InputProblem or ValueError saying what is wrong."""
@@ -122,12 +128,12 @@ class Generator:
         src = np.full((len(sources), longest, *sources[0].shape[1:]), pad, dtype=np.int64)
         for row, s in enumerate(sources):
             src[row, : len(s)] = s
-        dims = self.model.config["dims"]
+        dims = self.model.config.dims
         state_cls = BoundDecoderState if self.io_binding else DecoderState
-        state = state_cls(self.sessions, encode(self.sessions, src), dims["heads"], dims["head_dim"])
+        state = state_cls(self.sessions, encode(self.sessions, src), dims.heads, dims.head_dim)
         lengths = np.asarray([len(s) for s in sources])
         search = greedy_search if opts.beam == 1 else beam_search
-        return search(state, lengths, opts, self.symbols, self.model.config["max_target_positions"])
+        return search(state, lengths, opts, self.symbols, self.model.config.max_target_positions)
 
     def generate_ids(self, sources: Sequence[np.ndarray], opts: SearchOptions, batch_size: int = 32,
                      max_tokens: int | None = None) -> list[list[Hypothesis]]:
@@ -156,36 +162,39 @@ class Generator:
         return [self.to_result(h, opts.nbest) for h in hyps]
 
 
+STDIN = "/dev/stdin"
+
+
 def read_inputs(path: Path | None, task: str) -> list[Any]:
-    """Text models: one sentence per line. Record models: a JSON list of games, or JSON lines."""
-    name = "<stdin>" if path is None else str(path)
-    try:
-        text = sys.stdin.read() if path is None else path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileProblem(name, "input file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise FileProblem(name, f"cannot read input: {err}") from None
+    """Text models: one sentence per line. Record models: a JSON list of games, or JSON lines.
+
+    Lines end at ``\\n`` only (``tlm_fairseq.files.iter_lines``), so a U+2028 or form feed inside a
+    sentence never shifts the outputs against the inputs; bad UTF-8 is reported with its line.
+    """
+    source = Path(STDIN) if path is None else path
+    lines = list(iter_lines(source))  # stdin can be read only once
     if task == "text":
-        return text.splitlines()
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            games = json.loads(text)
+        return [text for _, text in lines]
+    if next((text for _, text in lines if text.strip()), "").lstrip().startswith("["):
+        try:  # JSON strings hold no raw line breaks, so joining the lines gives back the document
+            return json.loads("\n".join(text for _, text in lines))
         except json.JSONDecodeError as err:
-            raise FileProblem(name, f"invalid JSON: {err}") from None
-        return games
+            raise InputError(source, err.lineno, f"invalid JSON: {err.msg} (column {err.colno})") from None
     games = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in lines:
         if line.strip():
             try:
                 games.append(json.loads(line))
             except json.JSONDecodeError as err:
-                raise FileProblem(name, f"line {lineno}: invalid JSON: {err}") from None
+                raise InputError(source, lineno, f"invalid JSON: {err}") from None
     return games
 
 
 def write_outputs(results: Sequence[Result | None], out: Path | None, fmt: str) -> None:
-    """Text: ``nbest`` lines per input (an empty line for a blank input); JSONL: one object per input."""
+    """Text: ``nbest`` lines per input (an empty line for a blank input); JSONL: one object per input.
+
+    A file output appears complete or not at all, with a normal file's permissions.
+    """
     def emit(handle: TextIO) -> None:
         for i, result in enumerate(results):
             if fmt == "jsonl":
@@ -201,37 +210,23 @@ def write_outputs(results: Sequence[Result | None], out: Path | None, fmt: str) 
         emit(sys.stdout)
         sys.stdout.flush()
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            emit(handle)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(out) as handle:
+        emit(handle)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tlm-generate", description=__doc__.split("\n\n")[0])
+    parser = CliParser(prog="tlm-generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", type=Path, required=True, help="directory written by tlm-export")
     parser.add_argument("--input", type=Path, help="sentences (one per line) or Rotowire games (JSON); default stdin")
     parser.add_argument("--output", type=Path, help="default stdout")
     parser.add_argument("--output-format", choices=("text", "jsonl"), default="text")
-    search = parser.add_argument_group("search (fairseq's meaning; defaults from the export)")
-    search.add_argument("--beam", type=int, help="beam size; 1 = greedy")
-    search.add_argument("--lenpen", type=float, help="length penalty: score / length ** lenpen")
-    search.add_argument("--max-len-a", type=float, help="max length = a * source length + b")
-    search.add_argument("--max-len-b", type=int)
-    search.add_argument("--min-len", type=int, help="minimum output length (without </s>)")
-    search.add_argument("--no-repeat-ngram-size", type=int, help="forbid repeating n-grams of this size")
-    search.add_argument("--unkpen", dest="unk_penalty", type=float, help="subtracted from <unk>'s log-probability")
-    search.add_argument("--nbest", type=int, help="hypotheses to output per input")
+    search = parser.add_argument_group("search (fairseq's meaning)")
+    search_options.add_arguments(search, defaults_from="the export's")
     run = parser.add_argument_group("execution")
-    run.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
-    run.add_argument("--max-tokens", type=int, help="padded source tokens per batch")
+    run.add_argument("--batch-size", type=positive_int, default=32, help="sentences per batch")
+    run.add_argument("--max-tokens", type=positive_int, help="padded source tokens per batch")
     run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    run.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: its default)")
+    run.add_argument("--threads", type=non_negative_int, default=0, help="onnxruntime intra-op threads (0: its default)")
     run.add_argument("--fp16", action="store_true", help="run the float16 graphs (export with --fp16; meant for CUDA)")
     run.add_argument("--io-binding", choices=("auto", "on", "off"), default="auto",
                      help="keep the decoder cache on the device (auto: on for CUDA)")
@@ -239,32 +234,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-SEARCH_KEYS = ("beam", "lenpen", "max_len_a", "max_len_b", "min_len", "no_repeat_ngram_size", "unk_penalty", "nbest")
-
-
 def run(args: argparse.Namespace) -> None:
-    if args.batch_size < 1 or (args.max_tokens is not None and args.max_tokens < 1) or args.threads < 0:
-        raise ExportError("--batch-size and --max-tokens must be positive, --threads >= 0")
     binding = {"auto": None, "on": True, "off": False}[args.io_binding]
     gen = Generator(args.model_dir, args.device, args.threads, args.fp16, binding)
-    try:
-        opts = gen.options(**{k: getattr(args, k) for k in SEARCH_KEYS})
-    except ValueError as err:
-        raise ExportError(str(err)) from None
+    opts = gen.options(**search_options.from_arguments(args))
     inputs = read_inputs(args.input, gen.model.task)
-    name = "<stdin>" if args.input is None else str(args.input)
+    name = STDIN if args.input is None else str(args.input)
     keep = [i for i, item in enumerate(inputs) if not (isinstance(item, str) and not item.strip())]
     if len(keep) < len(inputs):
         log.warning("%s: %d blank line(s) get blank outputs", name, len(inputs) - len(keep))
     try:
         sources = gen.encode_inputs([inputs[i] for i in keep])
     except InputProblem as err:
-        where = f"line {keep[err.index] + 1}" if gen.model.task == "text" else f"game {keep[err.index]}"
-        raise FileProblem(name, f"{where}: {err.problem}") from None
-    try:
-        gen.check_lengths(sources, opts)
-    except ValueError as err:
-        raise ExportError(str(err)) from None
+        if gen.model.task == "text":
+            raise InputError(name, keep[err.index] + 1, err.problem) from None
+        raise FileProblem(name, f"game {keep[err.index]}: {err.problem}") from None
+    gen.check_lengths(sources, opts)
     hyps = gen.generate_ids(sources, opts, args.batch_size, args.max_tokens)
     results: list[Result | None] = [None] * len(inputs)
     for i, h in zip(keep, hyps):
@@ -275,19 +260,14 @@ def run(args: argparse.Namespace) -> None:
              s.sentences, s.tokens, s.seconds, s.sentences / max(s.seconds, 1e-9), s.tokens_per_second,
              gen.provider, args.threads)
     if args.stats_json:
-        args.stats_json.write_text(json.dumps({"sentences": s.sentences, "tokens": s.tokens, "seconds": s.seconds,
-                                               "tokens_per_second": s.tokens_per_second, "provider": gen.provider}))
+        write_text_atomic(args.stats_json, json.dumps({
+            "sentences": s.sentences, "tokens": s.tokens, "seconds": s.seconds,
+            "tokens_per_second": s.tokens_per_second, "provider": gen.provider}) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        run(args)
-    except ExportError as err:
-        print(f"tlm-generate: error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return run_cli(build_parser(), run, argv)
 
 
 if __name__ == "__main__":

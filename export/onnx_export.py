@@ -20,14 +20,22 @@ import numpy as np
 import onnx
 import torch
 
+from preprocess.rotowire.records import RECORD_FIELDS
+from tlm_fairseq.cli import CliParser, run_cli
+from tlm_fairseq.files import atomic_dir, check_replaceable
+
+from . import search_options
 from .architecture import check_supported, describe, max_positions, position_table
-from .checkpoint import RECORD_FIELDS, LoadedCheckpoint, load_for_export
+from .arguments import positive_int
+from .checkpoint import LoadedCheckpoint, load_for_export
+from .config import (CONFIG_NAME, TOKENIZERS, Dims, ExportConfig, GraphPair, Source, SpecialIds, Target,
+                     Tokenizer)
 from .dictionary import read_dictionary
 from .errors import DictionaryMismatch, ExportError, FileProblem, UnsupportedModel
 from .graph_io import cross_names, decoder_io, encoder_io, past_names
 from .graphs import DecoderStepGraph, EncoderGraph, SourceEmbedder
-from .model_dir import (DEFAULT_GENERATION, FORMAT, FORMAT_VERSION, TOKENIZERS, staging_dir,
-                        write_config)
+from .model_dir import is_export_dir, sha256_file
+from .search_options import OptionError, SearchOptions
 
 log = logging.getLogger("tlm.export")
 
@@ -168,31 +176,36 @@ def _trace_args(encoder: EncoderGraph, ckpt: LoadedCheckpoint, sizes: dict[str, 
     return (src,), (tokens, torch.arange(rows), padding, *past, *cross)
 
 
-def _generation_defaults(cfg: Any) -> dict[str, Any]:
-    gen = getattr(cfg, "generation", None)
-    out = dict(DEFAULT_GENERATION)
-    for key, default in DEFAULT_GENERATION.items():
-        value = getattr(gen, key, None) if gen is not None else None
+def _generation_defaults(ckpt: LoadedCheckpoint) -> SearchOptions:
+    """The checkpoint's generation settings (fairseq's attribute names), else fairseq's defaults."""
+    gen = getattr(ckpt.cfg, "generation", None)
+    values = {}
+    for name in search_options.SEARCH_KEYS:
+        attr = search_options.spec(name).flag.lstrip("-").replace("-", "_")  # --unkpen -> unkpen
+        value = getattr(gen, attr, None) if gen is not None else None
         if value is not None:
-            out[key] = type(default)(value)
-    return out
+            values[name] = search_options.TYPES[name](value)
+    try:
+        return SearchOptions.from_mapping(values)
+    except OptionError as err:
+        raise FileProblem(ckpt.path, f"generation setting {err}") from None
 
 
-def _tokenizer(ckpt: LoadedCheckpoint, choice: str, spm_model: Path | None) -> tuple[dict[str, Any], Path | None]:
+def _tokenizer(ckpt: LoadedCheckpoint, choice: str, spm_model: Path | None) -> tuple[Tokenizer, Path | None]:
     if ckpt.reads_records:
-        return {"kind": "records"}, None
+        return Tokenizer("records"), None
     bpe = getattr(ckpt.cfg, "bpe", None)
     bpe_name = getattr(bpe, "_name", None) if bpe is not None else None
     if choice == "auto":
         choice = "sentencepiece" if bpe_name == "sentencepiece" or spm_model else "zh_char"
     if choice != "sentencepiece":
-        return {"kind": choice}, None
+        return Tokenizer(choice), None  # type: ignore[arg-type]  # one of TOKENIZERS (argparse choices)
     model = spm_model or (Path(bpe.sentencepiece_model) if bpe_name == "sentencepiece" else None)
     if model is None:
         raise ExportError("--tokenizer sentencepiece needs --sentencepiece-model (the checkpoint names none)")
     if not model.is_file():
         raise FileProblem(model, "SentencePiece model not found")
-    return {"kind": "sentencepiece", "model": "sentencepiece.model"}, model
+    return Tokenizer("sentencepiece", "sentencepiece.model"), model
 
 
 def _copy_dictionaries(ckpt: LoadedCheckpoint, root: Path) -> tuple[dict[str, str], dict[str, int]]:
@@ -229,12 +242,23 @@ def _check_sizes(ckpt: LoadedCheckpoint, files: dict[str, Path], sizes: dict[str
 
 def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = False, opset: int = DEFAULT_OPSET,
                       tokenizer: str = "auto", spm_model: Path | None = None, max_records: int | None = None,
-                      overwrite: bool = False) -> dict[str, Any]:
-    """Export and return the written config. Raises :class:`ExportError` subclasses on bad input."""
+                      force: bool = False) -> ExportConfig:
+    """Export and return the written config. Raises :class:`ExportError` subclasses on bad input.
+
+    An existing ``out`` is replaced only if it is empty, or with ``force`` if it is a previous
+    export; anything else is refused before the checkpoint is even read.
+    """
     if opset not in OPSETS:
         raise ExportError(f"--opset must be in [{OPSETS.start}, {OPSETS.stop - 1}], got {opset}")
     if tokenizer not in ("auto",) + TOKENIZERS:
         raise ExportError(f"--tokenizer must be auto or one of {', '.join(TOKENIZERS)}")
+
+    def replaceable(path: Path) -> bool:
+        return not any(path.iterdir()) or (force and is_export_dir(path))
+
+    if not force and is_export_dir(out):
+        raise ExportError(f"{out} holds a previous export (pass --force to replace it)")
+    check_replaceable(out, replaceable)
     ckpt = load_for_export(checkpoint, data)
     check_supported(ckpt.model, str(checkpoint), ckpt.arch)
     dims = describe(ckpt.model)
@@ -243,17 +267,18 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
     if ckpt.reads_records and tokenizer != "auto":
         raise ExportError("--tokenizer applies to text models; this checkpoint reads records")
     tok_spec, spm_source = _tokenizer(ckpt, tokenizer, spm_model)
-    with staging_dir(out, overwrite) as root:
+    generation = _generation_defaults(ckpt)
+    with atomic_dir(out, replaceable) as root:
         dict_names, sizes = _copy_dictionaries(ckpt, root)
         _check_sizes(ckpt, ckpt.dictionary_files(), sizes)
         files = list(dict_names.values())
-        graphs: dict[str, dict[str, str]] = {}
+        graphs: dict[str, GraphPair] = {}
         encoder, decoder = _build_graphs(ckpt)
         enc_args, dec_args = _trace_args(encoder, ckpt, sizes, pad, eos, torch.float32)
         layers = dims["decoder_layers"]
         files += _export_graph(encoder, enc_args, root / "encoder.onnx", encoder_io(layers), opset)
         files += _export_graph(decoder, dec_args, root / "decoder.onnx", decoder_io(layers), opset)
-        graphs["float32"] = {"encoder": "encoder.onnx", "decoder": "decoder.onnx"}
+        graphs["float32"] = GraphPair("encoder.onnx", "decoder.onnx")
         worst = _verify_against_fairseq(ckpt, root / "encoder.onnx", root / "decoder.onnx", sizes, pad, eos)
         log.info("onnxruntime vs fairseq forward: max |log-prob difference| %.2e", worst)
         if not worst <= PARITY_TOLERANCE:
@@ -267,37 +292,36 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             enc_args, dec_args = _trace_args(encoder, ckpt, sizes, pad, eos, torch.float16)
             files += _export_graph(encoder, enc_args, root / "encoder.fp16.onnx", encoder_io(layers), opset)
             files += _export_graph(decoder, dec_args, root / "decoder.fp16.onnx", decoder_io(layers), opset)
-            graphs["float16"] = {"encoder": "encoder.fp16.onnx", "decoder": "decoder.fp16.onnx"}
+            graphs["float16"] = GraphPair("encoder.fp16.onnx", "decoder.fp16.onnx")
         if spm_source is not None:
             shutil.copyfile(spm_source, root / "sentencepiece.model")
             files.append("sentencepiece.model")
         model = ckpt.model
-        symbols = {"bos": target_dict.bos(), "pad": pad, "eos": eos, "unk": target_dict.unk()}
         if ckpt.reads_records:
-            source = {"kind": "records", "fields": list(RECORD_FIELDS),
-                      "dictionaries": {f: dict_names[f] for f in RECORD_FIELDS}, "max_records": max_records}
-            dims["field_vocab"] = {f: sizes[f] for f in RECORD_FIELDS}
+            source = Source("records", fields=tuple(RECORD_FIELDS), max_records=max_records,
+                            dictionaries={f: dict_names[f] for f in RECORD_FIELDS})
+            field_vocab, source_vocab = {f: sizes[f] for f in RECORD_FIELDS}, None
         else:
-            source = {"kind": "tokens", "dictionary": dict_names["source"]}
-            dims["source_vocab"] = sizes["source"]
-        config = {
-            "format": FORMAT, "format_version": FORMAT_VERSION,
-            "task": "records" if ckpt.reads_records else "text",
-            "arch": ckpt.arch, "checkpoint": checkpoint.name, "opset": opset,
-            "dims": dims, "symbols": symbols, "source": source,
-            "target": {"dictionary": dict_names["target"]}, "tokenizer": tok_spec,
-            "max_source_positions": max_positions(model.encoder, int(model.encoder.max_source_positions)),
-            "max_target_positions": max_positions(model.decoder, int(model.decoder.max_target_positions)),
-            "generation": _generation_defaults(ckpt.cfg), "graphs": graphs,
-            "verified_max_logprob_diff": worst, "files": {name: "" for name in files},
-        }
-        write_config(root, config)
+            source = Source("tokens", dictionary=dict_names["source"])
+            field_vocab, source_vocab = None, sizes["source"]
+        config = ExportConfig(
+            task="records" if ckpt.reads_records else "text", arch=ckpt.arch, checkpoint=checkpoint.name,
+            opset=opset, dims=Dims(**dims, source_vocab=source_vocab, field_vocab=field_vocab),
+            symbols=SpecialIds(bos=target_dict.bos(), pad=pad, eos=eos, unk=target_dict.unk()),
+            source=source, target=Target(dict_names["target"]), tokenizer=tok_spec,
+            max_source_positions=max_positions(model.encoder, int(model.encoder.max_source_positions)),
+            max_target_positions=max_positions(model.decoder, int(model.decoder.max_target_positions)),
+            generation=generation, graphs=graphs, verified_max_logprob_diff=worst,
+            files={name: sha256_file(root / name) for name in sorted(files)},
+        )
+        config.to_json(root / CONFIG_NAME)
+        ExportConfig.from_json(root / CONFIG_NAME)  # what the runtime will read must pass its checks
     log.info("wrote %s (%s)", out, ", ".join(sorted(graphs)))
     return config
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tlm-export", description=__doc__.split("\n\n")[0])
+    parser = CliParser(prog="tlm-export", description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, required=True, help="fairseq checkpoint (.pt)")
     parser.add_argument("--data", type=Path, required=True, help="the fairseq data-bin the model was trained on")
     parser.add_argument("--out", type=Path, required=True, help="output model directory")
@@ -307,24 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="text models: how raw input is split (auto: sentencepiece if the checkpoint "
                              "used it, else zh_char, the CGEC character tokenizer)")
     parser.add_argument("--sentencepiece-model", type=Path, help="SentencePiece model, if not named by the checkpoint")
-    parser.add_argument("--max-records", type=int, help="record models: records kept per game (tlm-prep-rotowire --max-records)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
+    parser.add_argument("--max-records", type=positive_int,
+                        help="record models: records kept per game (tlm-prep-rotowire --max-records)")
+    parser.add_argument("--force", "--overwrite", dest="force", action="store_true",
+                        help="replace --out if it holds a previous export (anything else is never replaced)")
     return parser
 
 
+def run(args: argparse.Namespace) -> None:
+    export_checkpoint(args.checkpoint, args.data, args.out, args.fp16, args.opset, args.tokenizer,
+                      args.sentencepiece_model, args.max_records, args.force)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.max_records is not None and args.max_records < 1:
-        print("tlm-export: error: --max-records must be positive", file=sys.stderr)
-        return 2
-    try:
-        export_checkpoint(args.checkpoint, args.data, args.out, args.fp16, args.opset, args.tokenizer,
-                          args.sentencepiece_model, args.max_records, args.overwrite)
-    except ExportError as err:
-        print(f"tlm-export: error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return run_cli(build_parser(), run, argv)
 
 
 if __name__ == "__main__":

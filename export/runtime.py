@@ -105,7 +105,7 @@ class Sessions:
                 made.append(ort.InferenceSession(str(path), options, providers=providers))
             except Exception as err:  # noqa: BLE001 - onnxruntime raises several unrelated types
                 raise FileProblem(path, f"onnxruntime cannot load this graph: {err}") from None
-        layers = model.config["dims"]["decoder_layers"]
+        layers = model.config.dims.decoder_layers
         for session, which, io in ((made[0], "encoder", encoder_io(layers)), (made[1], "decoder", decoder_io(layers))):
             names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
             if names != (io["input_names"], io["output_names"]):

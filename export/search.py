@@ -25,6 +25,8 @@ from typing import Protocol
 
 import numpy as np
 
+from .search_options import OptionError, SearchOptions  # declared there; the search reads it
+
 NEG_INF = np.float32(-np.inf)
 
 
@@ -38,39 +40,6 @@ class StepModel(Protocol):
     def keep_sentences(self, keep: np.ndarray) -> None:
         """Drop finished sentences from the encoder state (indices of the sentences to keep)."""
         ...
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    """Generation options with fairseq's names and defaults."""
-
-    beam: int = 5
-    lenpen: float = 1.0
-    max_len_a: float = 0.0
-    max_len_b: int = 200
-    min_len: int = 1
-    no_repeat_ngram_size: int = 0
-    unk_penalty: float = 0.0
-    nbest: int = 1
-
-    def validate(self) -> "SearchOptions":
-        checks = [
-            (isinstance(self.beam, int) and self.beam >= 1, "beam must be an integer >= 1"),
-            (isinstance(self.nbest, int) and 1 <= self.nbest <= self.beam, "nbest must be an integer in [1, beam]"),
-            (isinstance(self.min_len, int) and self.min_len >= 0, "min_len must be an integer >= 0"),
-            (isinstance(self.max_len_b, int), "max_len_b must be an integer"),
-            (isinstance(self.no_repeat_ngram_size, int) and self.no_repeat_ngram_size in (0,) or
-             isinstance(self.no_repeat_ngram_size, int) and self.no_repeat_ngram_size >= 2,
-             "no_repeat_ngram_size must be 0 (off) or an integer >= 2 (1 would forbid </s> forever)"),
-        ]
-        for name in ("lenpen", "max_len_a", "unk_penalty"):
-            value = getattr(self, name)
-            checks.append((isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value),
-                           f"{name} must be a finite number"))
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-        return self
 
 
 @dataclass
@@ -99,7 +68,7 @@ def checked_max_lengths(src_lengths: np.ndarray, opts: SearchOptions, max_positi
     limits = max_lengths(src_lengths, opts, max_positions)
     if (limits < opts.min_len).any():
         bad = int(np.argmax(limits < opts.min_len))
-        raise ValueError(f"min_len {opts.min_len} is larger than max_len {int(limits[bad])} of input {bad}")
+        raise OptionError("min_len", f"{opts.min_len} is larger than max_len {int(limits[bad])} of input {bad}")
     return limits
 
 

@@ -1,7 +1,9 @@
 """``tlm-serve``: an HTTP JSON API over an exported model (FastAPI + uvicorn).
 
 ``POST /v1/generate`` ``{"inputs": [...], "beam": 5, ...}`` -> ``{"outputs": [...], "scores": [...]}``
-(``"nbest"`` adds ``"hypotheses"``); ``GET /health`` names the model and the execution provider.
+(``"nbest"`` adds ``"hypotheses"``); ``GET /health`` names the model, the execution provider and
+the search defaults. The request's search options, their names and ranges come from
+``export.search_options``, like tlm-generate's and tlm-serve's own flags.
 Every rejection is a JSON ``{"error": {"code", "message"}}`` with a 4xx status that says what was
 wrong: 400 unreadable JSON, 413 body too large, 422 invalid fields or inputs, 503 too many pending
 requests. The body is read in chunks and refused as soon as it passes the limit.
@@ -18,10 +20,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from tlm_fairseq.cli import CliParser, run_cli
+
+from . import search_options
 from .batcher import MicroBatcher, Overloaded
 from .errors import ExportError, InputProblem
+from .arguments import float_range, int_range, non_negative_int, positive_int
 from .generate import Generator
 
 log = logging.getLogger("tlm.serve")
@@ -38,18 +44,19 @@ class Limits:
     batch_wait_ms: float = 5.0
 
 
-class GenerateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+def request_model() -> type[BaseModel]:
+    """The ``/v1/generate`` body: ``inputs`` plus each search option under its HTTP name and range."""
+    options: dict[str, Any] = {}
+    for name in search_options.SEARCH_KEYS:
+        spec, kind = search_options.spec(name), search_options.TYPES[name]
+        extra = {"allow_inf_nan": False} if kind is float else {}
+        options[name] = (kind | None, Field(None, alias=spec.http, ge=spec.low, le=spec.high,
+                                            description=spec.help, **extra))
+    return create_model("GenerateRequest", __config__=ConfigDict(extra="forbid", strict=True),
+                        inputs=(list[Any], ...), **options)
 
-    inputs: list[Any]
-    beam: int | None = None
-    lenpen: float | None = None
-    max_len_a: float | None = None
-    max_len_b: int | None = None
-    min_len: int | None = None
-    no_repeat_ngram_size: int | None = None
-    unkpen: float | None = None
-    nbest: int | None = None
+
+GenerateRequest = request_model()
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
@@ -108,11 +115,7 @@ def parse_request(body: bytes, gen: Generator, limits: Limits) -> tuple[list[Any
             if isinstance(item, str) and len(item) > limits.max_input_chars:
                 raise RequestError(422, "input_too_long",
                                    f"inputs.{i}: {len(item)} characters; the limit is {limits.max_input_chars}")
-    if req.beam is not None and req.beam > limits.max_beam:
-        raise RequestError(422, "invalid_request", f"beam: {req.beam} is above the server's limit of {limits.max_beam}")
-    overrides = req.model_dump(exclude={"inputs"}, exclude_none=True)
-    if "unkpen" in overrides:
-        overrides["unk_penalty"] = overrides.pop("unkpen")
+    overrides = req.model_dump(exclude={"inputs"}, exclude_none=True)  # by field name: unkpen -> unk_penalty
     return req.inputs, overrides
 
 
@@ -133,9 +136,10 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
         cfg = gen.model.config
         return {
             "status": "ok",
-            "model": {"dir": str(gen.model.root), "arch": cfg["arch"], "task": cfg["task"],
-                      "checkpoint": cfg.get("checkpoint"), "precision": gen.sessions.precision},
+            "model": {"dir": str(gen.model.root), "arch": cfg.arch, "task": cfg.task,
+                      "checkpoint": cfg.checkpoint, "precision": gen.sessions.precision},
             "provider": gen.provider,
+            "search_defaults": gen.defaults.as_dict(),  # what a request gets for the options it leaves out
             "pending": batcher.pending, "batches": batcher.batches, "requests": batcher.requests,
         }
 
@@ -145,6 +149,8 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
             body = await read_body(request, limits.max_body_bytes)
             inputs, overrides = parse_request(body, gen, limits)
             sources, opts = gen.prepare(inputs, **overrides)
+            if opts.beam > limits.max_beam:
+                raise RequestError(422, "invalid_request", f"beam: {opts.beam} is above the server's limit of {limits.max_beam}")
         except RequestError as err:
             return err.response
         except InputProblem as err:
@@ -172,43 +178,47 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
 
 def build_parser() -> argparse.ArgumentParser:
     d = Limits()
-    parser = argparse.ArgumentParser(prog="tlm-serve", description=__doc__.split("\n\n")[0])
+    parser = CliParser(prog="tlm-serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", required=True, help="directory written by tlm-export")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int_range(0, 65535), default=8000)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: its default)")
+    parser.add_argument("--threads", type=non_negative_int, default=0, help="onnxruntime intra-op threads (0: its default)")
     parser.add_argument("--fp16", action="store_true", help="run the float16 graphs (meant for CUDA)")
-    parser.add_argument("--max-inputs", type=int, default=d.max_inputs, help="inputs per request")
-    parser.add_argument("--max-input-chars", type=int, default=d.max_input_chars, help="characters per text input")
-    parser.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes)
-    parser.add_argument("--max-beam", type=int, default=d.max_beam)
-    parser.add_argument("--max-pending", type=int, default=d.max_pending, help="requests waiting or running; more get 503")
-    parser.add_argument("--max-batch-inputs", type=int, default=d.max_batch_inputs, help="inputs merged into one batch")
-    parser.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms, help="how long a batch waits for company")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--max-inputs", type=positive_int, default=d.max_inputs, help="inputs per request")
+    limits.add_argument("--max-input-chars", type=positive_int, default=d.max_input_chars, help="characters per text input")
+    limits.add_argument("--max-body-bytes", type=positive_int, default=d.max_body_bytes)
+    limits.add_argument("--max-beam", type=int_range(1, search_options.BEAM_LIMIT), default=d.max_beam,
+                        help=f"largest beam a request may ask for (at most {search_options.BEAM_LIMIT})")
+    limits.add_argument("--max-pending", type=positive_int, default=d.max_pending,
+                        help="requests waiting or running; more get 503")
+    limits.add_argument("--max-batch-inputs", type=positive_int, default=d.max_batch_inputs,
+                        help="inputs merged into one batch")
+    limits.add_argument("--batch-wait-ms", type=float_range(0, 10_000), default=d.batch_wait_ms,
+                        help="how long a batch waits for company")
+    search = parser.add_argument_group("search defaults for requests that do not set them (fairseq's meaning)")
+    search_options.add_arguments(search, defaults_from="the export's")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    values = [args.max_inputs, args.max_input_chars, args.max_body_bytes, args.max_beam, args.max_pending,
-              args.max_batch_inputs]
-    if min(values) < 1 or args.batch_wait_ms < 0 or args.threads < 0:
-        print("tlm-serve: error: limits must be positive (--batch-wait-ms and --threads >= 0)", file=sys.stderr)
-        return 2
     limits = Limits(args.max_inputs, args.max_input_chars, args.max_body_bytes, args.max_beam, args.max_pending,
                     args.max_batch_inputs, args.batch_wait_ms)
-    try:
-        gen = Generator(args.model_dir, args.device, args.threads, args.fp16)
-    except ExportError as err:
-        print(f"tlm-serve: error: {err}", file=sys.stderr)
-        return 2
+    gen = Generator(args.model_dir, args.device, args.threads, args.fp16)
+    gen.defaults = gen.options(**search_options.from_arguments(args))
+    if gen.defaults.beam > limits.max_beam:
+        raise ExportError(f"the default beam {gen.defaults.beam} is above --max-beam {limits.max_beam}; "
+                          "lower it with --beam")
     log.info("serving %s on %s at http://%s:%d", gen.model.root, gen.provider, args.host, args.port)
     uvicorn.run(create_app(gen, limits), host=args.host, port=args.port, log_level="warning")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return run_cli(build_parser(), serve, argv)
 
 
 if __name__ == "__main__":

@@ -70,15 +70,13 @@ class SentencePieceCodec:
 
 
 def text_codec(model: ModelDir) -> TextCodec:
-    spec = model.config["tokenizer"]
-    kind = spec.get("kind")
-    if kind == "zh_char":
+    spec = model.config.tokenizer  # its kind and model were checked when the config was read
+    if spec.kind == "zh_char":
         return ZhCharCodec()
-    if kind == "space":
-        return SpaceCodec()
-    if kind == "sentencepiece":
-        return SentencePieceCodec(model.file(spec["model"]))
-    raise FileProblem(model.root / "config.json", f"unknown tokenizer {kind!r}")
+    if spec.kind == "sentencepiece":
+        assert spec.model is not None
+        return SentencePieceCodec(model.file(spec.model))
+    return SpaceCodec()
 
 
 class SourceEncoder:
@@ -86,11 +84,11 @@ class SourceEncoder:
 
     def __init__(self, model: ModelDir) -> None:
         self.task = model.task
-        self.max_len = model.config["max_source_positions"]
+        self.max_len = model.config.max_source_positions
         self.dicts = model.source_dicts
         self.codec = text_codec(model) if self.task == "text" else None
-        self.fields: list[str] = list(model.config["source"].get("fields", []))
-        self.max_records = model.config["source"].get("max_records") or self.max_len
+        self.fields: list[str] = list(model.config.source.fields or ())
+        self.max_records = model.config.source.max_records or self.max_len
 
     def __call__(self, item: Any, index: int) -> np.ndarray:
         if self.task == "text":

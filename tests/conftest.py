@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+# Kept importable from here for old imports; test modules import it from helpers, because a module
+# named "conftest" is whichever conftest.py pytest loaded last (tests/export/ has its own).
+from helpers import TINY_MODEL_ARGS  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -49,9 +53,3 @@ def reverse_data_bin(tmp_path_factory) -> Path:
     )
     return dest
 
-
-TINY_MODEL_ARGS = [
-    "--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim", "32", "--decoder-embed-dim", "32",
-    "--encoder-ffn-embed-dim", "64", "--decoder-ffn-embed-dim", "64",
-    "--encoder-attention-heads", "2", "--decoder-attention-heads", "2",
-]

@@ -15,6 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 PY = sys.executable
+#: A 1+1-layer, width-32 transformer: trains in seconds on CPU (tests of the training path).
+TINY_MODEL_ARGS = [
+    "--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim", "32", "--decoder-embed-dim", "32",
+    "--encoder-ffn-embed-dim", "64", "--decoder-ffn-embed-dim", "64",
+    "--encoder-attention-heads", "2", "--decoder-attention-heads", "2",
+]
 
 
 def run(args: list[Any], cwd: Path | None = None, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess:

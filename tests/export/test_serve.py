@@ -9,15 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest_export import cgec, rotowire, serving  # noqa: F401  (fixtures)
 from export.generate import Generator
+from helpers import PY, run
 
 LIMITS = ["--max-inputs", "4", "--max-input-chars", "40", "--max-body-bytes", "2048", "--max-beam", "8",
           "--max-pending", "32", "--batch-wait-ms", "5"]
 
 
 @pytest.fixture(scope="module")
-def server(cgec):
+def server(cgec, serving):
     with serving(cgec["model_dir"], *LIMITS) as url:
         yield url
 
@@ -35,6 +35,7 @@ def test_health_names_model_and_provider(server):
     assert health["status"] == "ok" and health["provider"] == "CPUExecutionProvider"
     assert health["model"]["arch"] == "tlm_transformer" and health["model"]["task"] == "text"
     assert health["model"]["precision"] == "float32"
+    assert health["search_defaults"]["beam"] == 5 and health["search_defaults"]["unk_penalty"] == 0.0
 
 
 def test_generate_answers_like_the_library(server, reference):
@@ -45,6 +46,9 @@ def test_generate_answers_like_the_library(server, reference):
     assert body["outputs"] == [reference[s] for s in sentences] and len(body["scores"]) == 3
     nbest = httpx.post(f"{server}/v1/generate", json={"inputs": sentences[:1], "beam": 3, "nbest": 2}).json()
     assert nbest["outputs"][0] == reference[sentences[0]] and len(nbest["hypotheses"][0]) == 2
+    # the documented name of the <unk> penalty is "unkpen" (fairseq's flag); in range it is accepted
+    unk = httpx.post(f"{server}/v1/generate", json={"inputs": sentences[:1], "beam": 3, "unkpen": 1.5})
+    assert unk.status_code == 200 and unk.json()["outputs"] == [reference[sentences[0]]]
 
 
 BAD_REQUESTS = [
@@ -66,6 +70,15 @@ BAD_REQUESTS = [
     (b'{"inputs": ["abc"], "beam": 2, "nbest": 3}', 422, "invalid_request"),
     (b'{"inputs": ["abc"], "min_len": 300}', 422, "invalid_request"),
     (b'{"inputs": ["abc"], "temperature": 2}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "unk_penalty": 1}', 422, "invalid_request"),  # the field is "unkpen"
+    (b'{"inputs": ["abc"], "lenpen": 1e4}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "lenpen": -1e4}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "lenpen": NaN}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "max_len_a": -1e300}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "max_len_a": 1e300}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "unkpen": Infinity}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "min_len": -1}', 422, "invalid_request"),
+    (b'{"inputs": ["abc"], "no_repeat_ngram_size": 1}', 422, "invalid_request"),
     (json.dumps({"inputs": ["x" * 3000]}).encode(), 413, "body_too_large"),
 ]
 
@@ -130,7 +143,14 @@ def test_concurrent_load_is_micro_batched_and_nothing_is_lost(server, reference)
     assert after["pending"] == 0
 
 
-def test_overload_is_refused_with_503_then_served(cgec, reference):
+def test_option_errors_name_the_option(server):
+    for body, name in (({"lenpen": 1e4}, "lenpen"), ({"max_len_a": -1e300}, "max_len_a"), ({"unkpen": 1e9}, "unkpen"),
+                       ({"no_repeat_ngram_size": 1}, "no_repeat_ngram_size"), ({"beam": 2, "nbest": 3}, "nbest")):
+        reply = httpx.post(f"{server}/v1/generate", json={"inputs": ["abc"], **body})
+        assert reply.status_code == 422 and reply.json()["error"]["message"].startswith(f"{name}: "), reply.text
+
+
+def test_overload_is_refused_with_503_then_served(cgec, reference, serving):
     sentence = next(iter(reference))
     with serving(cgec["model_dir"], "--max-pending", "1", "--batch-wait-ms", "300") as url:
         statuses: list[int] = []
@@ -154,7 +174,7 @@ def test_overload_is_refused_with_503_then_served(cgec, reference):
         assert again.status_code == 200 and again.json()["outputs"] == [reference[sentence]]
 
 
-def test_record_model_serves_games(rotowire):
+def test_record_model_serves_games(rotowire, serving):
     gen = Generator(rotowire["model_dir"], device="cpu", threads=1)
     games = json.loads(Path(rotowire["games"]).read_text())[:2]
     expected = [r.output for r in gen.generate(games, beam=2, max_len_b=20)]
@@ -166,11 +186,28 @@ def test_record_model_serves_games(rotowire):
 
 
 def test_serve_refuses_a_bad_model_dir(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest_export import ENV, ROOT
-
-    proc = subprocess.run([sys.executable, "-m", "export.server", "--model-dir", str(tmp_path / "none"), "--port", "1"],
-                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+    proc = run([PY, "-m", "export.server", "--model-dir", tmp_path / "none", "--port", "1"], check=False, timeout=120)
     assert proc.returncode == 2 and f"{tmp_path / 'none'}: model directory not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--lenpen=1e4"], "argument --lenpen: 10000.0 is outside [-10, 10]"),
+    (["--max-beam", "500"], "argument --max-beam: must be in [1, 128], got 500"),
+    (["--port", "70000"], "argument --port: must be in [0, 65535], got 70000"),
+    (["--max-pending", "0"], "argument --max-pending: must be >= 1, got 0"),
+])
+def test_serve_option_errors_are_one_line(tmp_path, args, message):
+    proc = run([PY, "-m", "export.server", "--model-dir", tmp_path, *args], check=False, timeout=120)
+    assert proc.returncode == 2 and proc.stderr == f"tlm-serve: error: {message}\n"
+
+
+def test_serve_search_defaults_come_from_the_command_line(cgec, serving, reference, tmp_path):
+    sentence = next(iter(reference))
+    with serving(cgec["model_dir"], "--beam", "3", "--nbest", "2") as url:
+        assert httpx.get(f"{url}/health").json()["search_defaults"]["beam"] == 3
+        reply = httpx.post(f"{url}/v1/generate", json={"inputs": [sentence]}, timeout=60).json()
+        assert reply["outputs"] == [reference[sentence]] and len(reply["hypotheses"][0]) == 2
+    proc = run([PY, "-m", "export.server", "--model-dir", cgec["model_dir"], "--beam", "9", "--max-beam", "8"],
+               check=False, timeout=120)
+    assert proc.returncode == 2 and "tlm-serve: error: the default beam 9 is above --max-beam 8" in proc.stderr

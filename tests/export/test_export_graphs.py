@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
-import subprocess
-import sys
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +15,12 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from conftest_export import ENV, ROOT, cgec, rotowire  # noqa: F401  (fixtures)
+from export.config import ExportConfig, GraphPair, SpecialIds, Tokenizer
 from export.errors import DictionaryMismatch, FileProblem, UnsupportedModel
 from export.model_dir import ModelDir, sha256_file
 from export.onnx_export import RANDOM_OPS, graph_ops
+from helpers import PY, ROOT, run
+from tlm_fairseq.errors import InputError, UserError
 
 RUNTIME_MAX_IR = 10  # onnxruntime 1.31 refuses IR 14 (onnx 1.23's default)
 
@@ -34,16 +36,16 @@ def export_cli(capsys, *args) -> tuple[int, str]:
 def test_model_dir_is_complete_and_graphs_are_valid(cgec):
     model = ModelDir.load(cgec["model_dir"])
     cfg = model.config
-    assert cfg["task"] == "text" and cfg["arch"] == "tlm_transformer"
-    assert set(cfg["graphs"]) == {"float32", "float16"}
-    assert cfg["symbols"] == {"bos": 0, "pad": 1, "eos": 2, "unk": 3}
-    assert cfg["dims"]["decoder_layers"] == 2 and cfg["dims"]["heads"] == 4 and cfg["dims"]["head_dim"] == 16
-    assert cfg["max_source_positions"] == 64 and cfg["max_target_positions"] == 64
-    assert cfg["tokenizer"] == {"kind": "zh_char"} and cfg["generation"]["beam"] == 5
-    assert cfg["verified_max_logprob_diff"] < 1e-4
-    assert len(model.source_dicts["tokens"]) == cfg["dims"]["source_vocab"] == len(model.target_dict)
-    for precision, graphs in cfg["graphs"].items():
-        for which, name in graphs.items():
+    assert cfg.task == "text" and cfg.arch == "tlm_transformer"
+    assert set(cfg.graphs) == {"float32", "float16"}
+    assert cfg.symbols == SpecialIds(bos=0, pad=1, eos=2, unk=3)
+    assert cfg.dims.decoder_layers == 2 and cfg.dims.heads == 4 and cfg.dims.head_dim == 16
+    assert cfg.max_source_positions == 64 and cfg.max_target_positions == 64
+    assert cfg.tokenizer == Tokenizer("zh_char") and cfg.generation.beam == 5
+    assert cfg.verified_max_logprob_diff is not None and cfg.verified_max_logprob_diff < 1e-4
+    assert len(model.source_dicts["tokens"]) == cfg.dims.source_vocab == len(model.target_dict)
+    for precision, pair in cfg.graphs.items():
+        for which, name in vars(pair).items():
             graph = onnx.load(str(cgec["model_dir"] / name))
             onnx.checker.check_model(graph, full_check=True)
             assert graph.ir_version <= RUNTIME_MAX_IR
@@ -64,9 +66,9 @@ def test_model_dir_is_complete_and_graphs_are_valid(cgec):
 def test_no_training_only_operator_in_any_graph(cgec, rotowire):
     # Both checkpoints were trained with TLM (and DropHead for the text model) switched on.
     for model_dir in (cgec["model_dir"], rotowire["model_dir"]):
-        cfg = json.loads((model_dir / "config.json").read_text())
-        for graphs in cfg["graphs"].values():
-            for name in graphs.values():
+        cfg = ExportConfig.from_json(model_dir / "config.json")
+        for pair in cfg.graphs.values():
+            for name in (pair.encoder, pair.decoder):
                 ops = graph_ops(onnx.load(str(model_dir / name)))
                 assert "MatMul" in ops and not ops & RANDOM_OPS, (name, sorted(ops))
 
@@ -83,8 +85,9 @@ def test_operator_scan_sees_random_ops_in_subgraphs():
 def test_rotowire_record_export(rotowire):
     model = ModelDir.load(rotowire["model_dir"])
     cfg = model.config
-    assert cfg["task"] == "records" and cfg["arch"] == "tlm_transformer_rotowire"
-    assert cfg["source"]["fields"] == ["value", "entity", "type", "ha"] and cfg["source"]["max_records"] == 48
+    assert cfg.task == "records" and cfg.arch == "tlm_transformer_rotowire"
+    assert cfg.source.fields == ("value", "entity", "type", "ha") and cfg.source.max_records == 48
+    assert cfg.tokenizer == Tokenizer("records") and cfg.graphs == {"float32": GraphPair("encoder.onnx", "decoder.onnx")}
     assert set(model.source_dicts) == {"value", "entity", "type", "ha"}
     src = onnx.load(str(rotowire["model_dir"] / "encoder.onnx")).graph.input[0]
     assert [d.dim_param or d.dim_value for d in src.type.tensor_type.shape.dim] == ["batch", "src_len", 4]
@@ -102,8 +105,10 @@ VARIANTS = {
 
 def _build_random_model(data: Path, extra: list[str], arch: str = "tlm_transformer"):
     """A randomly initialized model of ``arch`` with ``extra`` options, as fairseq builds it."""
-    import tlm_fairseq  # noqa: F401
+    import tlm_fairseq
     from fairseq import options, tasks
+
+    tlm_fairseq.register()  # the package may have been imported (torch-free) before fairseq
 
     share = [] if "--no-share" in extra else ["--share-decoder-input-output-embed"]
     parser = options.get_training_parser()
@@ -158,7 +163,7 @@ def test_export_errors_name_the_file(cgec, tmp_path, capsys):
     status, err = export_cli(capsys, "--checkpoint", ckpt, "--data", tmp_path / "nodata", "--out", out)
     assert status == 2 and f"{tmp_path / 'nodata'}: data directory not found" in err
 
-    state = torch.load(ckpt, weights_only=False)
+    state = torch.load(ckpt, weights_only=False)  # our own checkpoint, written by the fixture
     state["cfg"]["model"].arch = "lstm"
     state["cfg"]["model"]._name = "lstm"
     lstm = tmp_path / "lstm.pt"
@@ -180,6 +185,37 @@ def test_export_errors_name_the_file(cgec, tmp_path, capsys):
 
     status, err = export_cli(capsys, "--checkpoint", ckpt, "--data", data, "--out", out, "--opset", "9")
     assert status == 2 and "--opset must be in [14, 20]" in err
+
+
+def test_export_replaces_only_a_previous_export(cgec, tmp_path, capsys):
+    ckpt, data = cgec["checkpoint"], cgec["data"]
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    for extra in ([], ["--force"]):
+        status, err = export_cli(capsys, "--checkpoint", ckpt, "--data", data, "--out", foreign, *extra)
+        assert status == 2 and "is not an output of this tool; refusing to replace it" in err, err
+    assert os.listdir(foreign) == ["notes.txt"] and (foreign / "notes.txt").read_text() == "mine"
+
+    previous = _copy_model(cgec["model_dir"], tmp_path / "previous")
+    (previous / "stale.txt").write_text("left by an older export")
+    status, err = export_cli(capsys, "--checkpoint", ckpt, "--data", data, "--out", previous)
+    assert status == 2 and "holds a previous export (pass --force to replace it)" in err
+    assert (previous / "stale.txt").exists()
+    status, err = export_cli(capsys, "--checkpoint", ckpt, "--data", data, "--out", previous, "--force")
+    assert status == 0, err
+    assert not (previous / "stale.txt").exists() and set(ModelDir.load(previous).config.graphs) == {"float32"}
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(previous.stat().st_mode) == 0o777 & ~umask  # a plain mkdir's, not mkdtemp's 0700
+    assert stat.S_IMODE((previous / "config.json").stat().st_mode) == 0o666 & ~umask
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".previous")]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    status, err = export_cli(capsys, "--checkpoint", ckpt, "--data", data, "--out", empty)
+    assert status == 0, err
+    assert issubclass(FileProblem, UserError)  # so every command prints it as one line
 
 
 def _copy_model(src: Path, dst: Path) -> Path:
@@ -218,9 +254,13 @@ def test_model_dir_problems_are_named(cgec, tmp_path):
     with pytest.raises(DictionaryMismatch, match=r"dicts/dict\.target\.txt: has \d+ symbols but the model's embedding"):
         ModelDir.load(dict_mismatch)
 
+    bad_dict = _copy_model(cgec["model_dir"], tmp_path / "baddict")
+    (bad_dict / "dict.source.txt").write_text("a 1\nb\n")
+    with pytest.raises(InputError, match=r"baddict/dict\.source\.txt:2: expected '<symbol> <count>"):
+        ModelDir.load(bad_dict, verify_checksums=False)
+
     # The CLI reports the same, with exit status 2 and no traceback.
-    proc = subprocess.run([sys.executable, "-m", "export.generate", "--model-dir", str(broken)], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, input="x\n")
+    proc = run([PY, "-m", "export.generate", "--model-dir", broken], check=False, input="x\n")
     assert proc.returncode == 2 and "config.json: corrupt config" in proc.stderr and "Traceback" not in proc.stderr
 
 

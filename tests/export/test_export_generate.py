@@ -1,17 +1,92 @@
 """tlm-generate: parity with fairseq-generate, search options, runners, CLI behaviour."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
 import subprocess
-import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from conftest_export import ENV, ROOT, cgec, compare, fairseq_generate, rotowire, tlm_generate  # noqa: F401
 from export.generate import Generator
 from export.search import SearchOptions, Symbols, beam_search, greedy_search
+from helpers import PY, ROOT, run
+from tlm_fairseq.generation_output import iter_hypotheses
+
+Hypotheses = dict[int, list[tuple[float, str]]]
+
+
+@contextmanager
+def fixed_ngram_blocking() -> Iterator[None]:
+    """fairseq 0.12's CPU n-gram blocker compares against the padded tail of the token buffer and
+    blocks nothing (fairseq issues #4709, #5206); give it the generated prefix, as its CUDA kernel sees."""
+    from fairseq import ngram_repeat_block
+
+    cls = ngram_repeat_block.NGramRepeatBlock
+    forward = cls.forward
+    cls.forward = lambda self, tokens, lprobs, bsz, beam, step: forward(self, tokens[:, : step + 1], lprobs, bsz, beam, step)
+    try:
+        yield
+    finally:
+        cls.forward = forward
+
+
+def fairseq_generate(data: Path, checkpoint: Path, *args: Any, task_args: tuple = (), fix_ngrams: bool = False,
+                     subset: str = "test") -> Hypotheses:
+    """fairseq-generate's own ``main`` in this process: {id: [(natural-log score, tokens), ...]} best first."""
+    import torch
+    from fairseq import options
+    from fairseq_cli import generate
+
+    import tlm_fairseq
+
+    tlm_fairseq.register()  # --user-dir finds the package already imported (torch-free) by export
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as results:
+        argv = [data, "--user-dir", ROOT / "tlm_fairseq", "--path", checkpoint, "--cpu", "--gen-subset", subset,
+                "--required-batch-size-multiple", "1", "--results-path", results, *task_args, *args]
+        parsed = options.parse_args_and_arch(options.get_generation_parser(), [str(a) for a in argv])
+        with fixed_ngram_blocking() if fix_ngrams else contextlib.nullcontext():
+            generate.main(parsed)
+        out = Path(results) / f"generate-{subset}.txt"
+        hyps: Hypotheses = {}
+        with open(out, encoding="utf-8") as handle:
+            for hyp in iter_hypotheses(handle, str(out)):
+                hyps.setdefault(hyp.index, []).append((hyp.natural_log_score, hyp.text))
+        return hyps
+
+
+def tlm_generate(model_dir: Path, inputs: Path, *args: Any) -> list[dict[str, Any]]:
+    proc = run([PY, "-m", "export.generate", "--model-dir", model_dir, "--input", inputs,
+                "--output-format", "jsonl", "--threads", "1", *args])
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def compare(reference: Hypotheses, ours: list[dict[str, Any]]) -> tuple[int, float, list]:
+    """(identical inputs, max |score difference| over identical ones, differing examples)."""
+    same, worst, diffs = 0, 0.0, []
+    assert sorted(reference) == list(range(len(ours))), "fairseq and tlm-generate saw different inputs"
+    for record in ours:
+        ref = reference[record["index"]]
+        hyps = record["hypotheses"]
+        if [t for _, t in ref] == [h["tokens"] for h in hyps]:
+            same += 1
+            worst = max([worst] + [abs(s - h["score"]) for (s, _), h in zip(ref, hyps)])
+        else:
+            diffs.append((record["index"], ref, hyps))
+    return same, worst, diffs
+
+
+def cli(model_dir: Path, *args: Any, **kwargs: Any) -> subprocess.CompletedProcess:
+    """tlm-generate in a subprocess, whatever its exit status."""
+    return run([PY, "-m", "export.generate", "--model-dir", model_dir, "--threads", "1", *args], check=False, **kwargs)
 
 
 def test_greedy_is_identical_to_fairseq_beam_1(cgec):
@@ -99,7 +174,7 @@ def test_option_validation(generator):
                 {"min_len": -1}, {"bogus": 1}):
         with pytest.raises(ValueError):
             generator.options(**bad)
-    with pytest.raises(ValueError, match="min_len 80 is larger than max_len"):
+    with pytest.raises(ValueError, match="min_len: 80 is larger than max_len 63 of input 0"):
         generator.generate(["我们"], min_len=80)
 
 
@@ -149,9 +224,8 @@ def test_cli_keeps_input_order_and_blank_lines(cgec, tmp_path, generator):
     src.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out" / "hyp.txt"
     stats = tmp_path / "stats.json"
-    proc = subprocess.run([sys.executable, "-m", "export.generate", "--model-dir", str(cgec["model_dir"]), "--input",
-                           str(src), "--output", str(out), "--beam", "2", "--batch-size", "2", "--threads", "1",
-                           "--stats-json", str(stats)], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    proc = cli(cgec["model_dir"], "--input", src, "--output", out, "--beam", "2", "--batch-size", "2",
+               "--stats-json", stats)
     assert proc.returncode == 0, proc.stderr
     assert "on CPUExecutionProvider" in proc.stderr and "1 blank line(s)" in proc.stderr
     expected = [r.output for r in generator.generate([lines[0], lines[2], lines[3]], beam=2)]
@@ -159,19 +233,80 @@ def test_cli_keeps_input_order_and_blank_lines(cgec, tmp_path, generator):
     assert json.loads(stats.read_text())["sentences"] == 3
 
 
-def test_cli_input_errors_name_the_file_and_line(cgec, tmp_path):
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "export.generate", "--model-dir", str(cgec["model_dir"]),
-                               "--threads", "1", *args], cwd=ROOT, env=ENV, capture_output=True, text=True)
+def test_lines_split_on_newline_only(cgec, tmp_path, generator):
+    # U+2028, U+0085 and a form feed are characters inside a sentence, not line breaks: outputs stay
+    # aligned with inputs (str.splitlines() would have split them). CRLF endings are accepted.
+    lines = ["我们\u2028去学校", "好\x85好", "天气\x0c很好", "你们喜欢"]
+    src = tmp_path / "in.txt"
+    src.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    proc = cli(cgec["model_dir"], "--input", src, "--beam", "1", "--output-format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["index"] for r in records] == [0, 1, 2, 3]
+    expected = generator.generate(lines, beam=1)
+    assert [r["output"] for r in records] == [r.output for r in expected]
 
-    missing = cli("--input", str(tmp_path / "absent.txt"))
-    assert missing.returncode == 2 and f"{tmp_path / 'absent.txt'}: input file not found" in missing.stderr
+
+def test_output_file_gets_normal_permissions(cgec, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("我们去学校\n")
+    out = tmp_path / "new.txt"
+
+    def generate(umask: int) -> None:
+        proc = cli(cgec["model_dir"], "--input", src, "--output", out, "--beam", "1",
+                   preexec_fn=lambda: os.umask(umask))
+        assert proc.returncode == 0, proc.stderr
+
+    generate(0o027)  # a new file: 0666 & ~umask, as open() would create it (mkstemp's 0600 before)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    out.chmod(0o644)
+    generate(0o022)  # replacing a 0644 file leaves a 0644 file
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert out.read_text().strip() and not [p for p in tmp_path.iterdir() if p.name.startswith(".new.txt")]
+
+
+def test_cli_input_errors_name_the_file_and_line(cgec, tmp_path):
+    model = cgec["model_dir"]
+    missing = cli(model, "--input", tmp_path / "absent.txt")
+    assert missing.returncode == 2 and f"{tmp_path / 'absent.txt'}: cannot open" in missing.stderr
     long = tmp_path / "long.txt"
     long.write_text("好\n" + "我" * 80 + "\n")
-    too_long = cli("--input", str(long), "--output", str(tmp_path / "never.txt"))
-    assert too_long.returncode == 2 and f"{long}: line 2: 80 tokens, the model accepts at most 63" in too_long.stderr
+    too_long = cli(model, "--input", long, "--output", tmp_path / "never.txt")
+    assert too_long.returncode == 2 and f"{long}:2: 80 tokens, the model accepts at most 63" in too_long.stderr
     assert not (tmp_path / "never.txt").exists()
-    assert "Traceback" not in missing.stderr + too_long.stderr
+    bad_utf8 = tmp_path / "latin1.txt"
+    bad_utf8.write_bytes("好\n".encode() + "caf\xe9\n".encode("latin-1"))
+    undecodable = cli(model, "--input", bad_utf8)
+    assert undecodable.returncode == 2 and f"{bad_utf8}:2: invalid UTF-8" in undecodable.stderr
+    for proc in (missing, too_long, undecodable):
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()[-1]) > 0
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--lenpen", "1e4", "argument --lenpen: 10000.0 is outside [-10, 10]"),
+    ("--lenpen", "nan", "argument --lenpen: must be a finite number, got nan"),
+    ("--max-len-a", "-1e300", "argument --max-len-a: -1e+300 is outside [0, 100]"),
+    ("--beam", "0", "argument --beam: 0 is outside [1, 128]"),
+    ("--beam", "2.5", "argument --beam: expected an integer, got '2.5'"),
+    ("--no-repeat-ngram-size", "1", "argument --no-repeat-ngram-size: 1 is not allowed"),
+    ("--unkpen", "1e9", "argument --unkpen: 1000000000.0 is outside [-100, 100]"),
+    ("--batch-size", "0", "argument --batch-size: must be >= 1, got 0"),
+])
+def test_cli_option_errors_are_one_line(tmp_path, flag, value, message):
+    # Checked by argparse before the model directory is even opened.
+    proc = cli(tmp_path / "no-model", f"{flag}={value}")
+    assert proc.returncode == 2 and proc.stderr.startswith(f"tlm-generate: error: {message}"), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_option_relations_are_checked_before_generating(cgec, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("我们\n")
+    proc = cli(cgec["model_dir"], "--input", src, "--beam", "2", "--nbest", "3", "--output", tmp_path / "o.txt")
+    assert proc.returncode == 2 and "tlm-generate: error: nbest: 3 is larger than beam 2" in proc.stderr
+    proc = cli(cgec["model_dir"], "--input", src, "--min-len", "80", "--output", tmp_path / "o.txt")
+    assert proc.returncode == 2 and "min_len: 80 is larger than max_len 63 of input 0" in proc.stderr
+    assert not (tmp_path / "o.txt").exists() and "Traceback" not in proc.stderr
 
 
 def test_provider_choice_is_reported(generator):
@@ -199,3 +334,14 @@ def test_record_inputs_are_checked(rotowire):
     del broken["box_score"]
     with pytest.raises(InputProblem, match="input 0: missing required key 'box_score'"):
         gen.generate([broken])
+
+
+def test_record_games_as_a_list_or_json_lines_on_stdin(rotowire):
+    games = json.loads(Path(rotowire["games"]).read_text())[:2]
+    opts = ("--beam", "1", "--max-len-b", "5")
+    as_list = cli(rotowire["model_dir"], *opts, input=json.dumps(games, indent=1))
+    as_lines = cli(rotowire["model_dir"], *opts, input="".join(json.dumps(g) + "\n" for g in games))
+    assert as_list.returncode == as_lines.returncode == 0, as_list.stderr + as_lines.stderr
+    assert as_list.stdout == as_lines.stdout and len(as_list.stdout.splitlines()) == 2
+    broken = cli(rotowire["model_dir"], *opts, input=json.dumps(games[0]) + "\n{oops\n")
+    assert broken.returncode == 2 and "/dev/stdin:2: invalid JSON" in broken.stderr

@@ -1,44 +1,86 @@
-"""scripts/compare_regularizers.py: grid runs, resumability, CSV, table and plot."""
+"""scripts/compare_regularizers.py end to end on a tiny synthetic GEC task: real fairseq runs, scores,
+tables, plots, cap-hit flags, statistics, resume without rerunning, and one-line failures."""
 import csv
-import subprocess
-import sys
+import json
 
-from conftest import ROOT, TINY_MODEL_ARGS
+import pytest
+from helpers import PY, ROOT, run
 
 SCRIPT = ROOT / "scripts" / "compare_regularizers.py"
-TRAIN = ["--arch", "tlm_transformer", *TINY_MODEL_ARGS, "--optimizer", "adam", "--lr", "1e-3",
-         "--max-tokens", "1000", "--max-update", "6", "--cpu"]
+MODEL = ["--arch", "tlm_transformer", "--encoder-layers", "1", "--decoder-layers", "1", "--encoder-embed-dim", "32",
+         "--decoder-embed-dim", "32", "--encoder-ffn-embed-dim", "64", "--decoder-ffn-embed-dim", "64",
+         "--encoder-attention-heads", "2", "--decoder-attention-heads", "2", "--optimizer", "adam", "--lr", "3e-3",
+         "--max-tokens", "600", "--num-workers", "0"]
 
 
-def run(data_bin, out, *extra):
-    cmd = [sys.executable, SCRIPT, data_bin, "--out", out, "--seeds", "1", "2", "--configs", "none", "tlm-both",
-           *extra, "--", *TRAIN]
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
+@pytest.fixture(scope="module")
+def task(tmp_path_factory):
+    d = tmp_path_factory.mktemp("synth")
+    run([PY, "-m", "preprocess.cgec.synth", "--out", d / "raw", "--symbols", "30", "--degree", "3", "--train", "120",
+         "--valid", "20", "--test", "24", "--min-len", "4", "--max-len", "7"])
+    run([PY, "-m", "fairseq_cli.preprocess", "--source-lang", "src", "--target-lang", "tgt", "--trainpref", d / "raw/train",
+         "--validpref", d / "raw/valid", "--testpref", d / "raw/test", "--destdir", d / "bin", "--joined-dictionary",
+         "--workers", "1"])
+    return d
 
 
-def test_grid_reports_and_resume(reverse_data_bin, tmp_path):
-    out = tmp_path / "cmp"
-    first = run(reverse_data_bin, out, "--test-cmd", "test -f {checkpoint} && echo score 0.25", "--test-name", "score")
+def harness(task, out, *extra, check=True):
+    return run([PY, SCRIPT, task / "bin", "--out", out, "--work", out.parent / "work", "--test-m2", task / "raw/test.m2",
+                "--test-ref", task / "raw/test.tgt", "--methods", "none", "tlm", "--chosen", "tlm=0.1",
+                "--test-seeds", "2", "3", "--ablation-seeds", "--max-update", "20", "--valid-every", "10",
+                "--patience", "3", "--resamples", "200", *extra, "--", *MODEL], check=check)
+
+
+def test_study_end_to_end_then_resume(task, tmp_path):
+    out = tmp_path / "study"
+    first = harness(task, out, "--jobs", "2")  # two runs at once, one thread each
     rows = list(csv.DictReader(open(out / "runs.csv")))
-    assert [(r["config"], r["seed"]) for r in rows] == [("none", "1"), ("none", "2"), ("tlm-both", "1"), ("tlm-both", "2")]
-    assert all(float(r["best_valid_loss"]) > 0 and r["score"] == "0.2500" for r in rows)
-    table = (out / "table.md").read_text()
-    assert "| tlm-both | 2 |" in table and "±" in table and "score" in table
-    assert (out / "valid_loss.png").read_bytes()[:4] == b"\x89PNG"
-    assert "| none | 2 |" in first.stdout
+    assert [r["run"] for r in rows] == ["none-seed2", "none-seed3", "tlm-both-0.1-seed2", "tlm-both-0.1-seed3"]
+    for r in rows:
+        # 20 updates cannot exhaust a patience of 3 validations: every run hit the cap, and says so
+        assert r["cap_hit"] == "yes" and r["last_update"] == "20" and r["phases"] == "test"
+        assert 0 <= float(r["test_F0.5"]) <= 1 and 0 <= float(r["test_exact_match"]) <= 1 and r["test_BLEU"]
+    result = json.loads((out / "runs/none-seed2/result.json").read_text())
+    assert [u for u, _ in result["curve"]] == [10, 20] and result["best_update"] in (10, 20)
+    assert "--tlm-rate 0 " in result["command"] and "--seed 2" in result["command"]
+    stats = json.loads((out / "runs/none-seed2/test.stats.json").read_text())
+    assert len(stats["m2"]) == len(stats["exact"]) == len(stats["bleu"]) == 24
+    hyps = (out / "runs/none-seed2/test.hyp.txt").read_text().splitlines()
+    assert len(hyps) == 24
+    # checkpoints are the harness's own scratch and are gone once scored; nothing big stays
+    assert not list((tmp_path / "work").glob("*/checkpoints"))
+    assert not list(out.rglob("*.pt"))
 
-    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/result.json")}
-    second = run(reverse_data_bin, out, "--test-cmd", "false")  # a rerun must not train or test again
-    assert {p: p.stat().st_mtime_ns for p in out.glob("*/result.json")} == stamps
-    assert "| none | 2 |" in second.stdout
+    tables = (out / "tables.md").read_text()
+    assert "| none (cap) | none | 2 | 2/2 |" in tables and "| tlm (both) (cap) | tlm-both-0.1 | 2 | 2/2 |" in tables
+    assert "tlm (both) vs none (cap)" in tables and "Holm p" in tables and "In plain words" in tables
+    assert (out / "valid_curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "test_scores.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| none (cap) |" in first.stdout and "runs" in first.stderr  # tables printed, progress bar shown
+
+    # resume: nothing is trained or scored again, the tables are the same
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/result.json")}
+    second = harness(task, out)
+    assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/result.json")} == stamps
+    assert (out / "tables.md").read_text() == tables and "| none (cap) |" in second.stdout
+
+    # continuing with other settings would mix incomparable runs: refused before any work
+    changed = harness(task, out, "--patience", "5", check=False)
+    assert changed.returncode == 2 and "other settings (config)" in changed.stderr
 
 
-def test_failed_run_names_its_log(reverse_data_bin, tmp_path):
-    cmd = [sys.executable, SCRIPT, reverse_data_bin, "--out", tmp_path, "--seeds", "1", "--configs", "none",
-           "--", "--arch", "no_such_arch", "--cpu"]
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-    assert result.returncode != 0
-    assert "none seed 1 failed" in result.stderr and "stdout.log" in result.stderr
-    assert not (tmp_path / "none-seed1" / "result.json").exists()
+def test_failed_run_names_its_log_and_leaves_no_result(task, tmp_path):
+    out = tmp_path / "study"
+    proc = run([PY, SCRIPT, task / "bin", "--out", out, "--work", tmp_path / "work", "--test-ref", task / "raw/test.tgt",
+                "--methods", "none", "--test-seeds", "2", "--ablation-seeds", "--", "--arch", "no_such_arch"],
+               check=False)
+    assert proc.returncode == 2
+    assert "training none-seed2 failed" in proc.stderr and "train.stdout.log" in proc.stderr
+    assert not (out / "runs/none-seed2/result.json").exists()
+
+
+def test_flags_owned_by_the_harness_are_refused(task, tmp_path):
+    bad = run([PY, SCRIPT, task / "bin", "--out", tmp_path / "other", "--test-ref", task / "raw/test.tgt",
+               "--", *MODEL, "--max-update", "5"], check=False)
+    assert bad.returncode == 2 and "--max-update is set by the harness" in bad.stderr
+    assert not (tmp_path / "other").exists()

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tlm_fairseq.files import atomic_write, iter_lines
 from tlm_fairseq.generation_output import best_hypotheses
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +70,7 @@ def build_toy(base: Path, updates: int) -> tuple[Path, Path, Path, Path]:
     raw = base / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for split, count in (("train", 4000), ("valid", 20), ("test", 400)):
-        with open(raw / f"{split}.src", "w") as src, open(raw / f"{split}.tgt", "w") as tgt:
+        with atomic_write(raw / f"{split}.src") as src, atomic_write(raw / f"{split}.tgt") as tgt:
             for _ in range(count):
                 target = [rng.choice(CHARS) for _ in range(rng.randint(8, 30))]
                 source = list(target)
@@ -94,8 +95,8 @@ def build_toy(base: Path, updates: int) -> tuple[Path, Path, Path, Path]:
         sh([py, "-m", "export.onnx_export", "--checkpoint", ckpt / "checkpoint_last.pt", "--data", data,
             "--out", model_dir], 2)
     test_raw = base / "test.raw"
-    with open(raw / "test.src") as src, open(test_raw, "w") as out:
-        out.writelines(line.replace(" ", "").rstrip("\n") + "\n" for line in src)
+    with atomic_write(test_raw) as out:
+        out.writelines(line.replace(" ", "") + "\n" for _, line in iter_lines(raw / "test.src"))
     return ckpt / "checkpoint_last.pt", data, model_dir, test_raw
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_MODEL_ARGS
+from helpers import TINY_MODEL_ARGS
 from fairseq import options, tasks
 from fairseq.data import ListDataset
 from helpers import ROOT

@@ -4,7 +4,7 @@ tlm_transformer_rotowire for a few updates (tiny dims), fairseq-generate and the
 import re
 
 import pytest
-from conftest import TINY_MODEL_ARGS
+from helpers import TINY_MODEL_ARGS
 from helpers import PY, ROOT, fairseq_cmd, run
 
 from tlm_fairseq.checkpoints import load_checkpoint

@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 import torch
-from conftest import TINY_MODEL_ARGS
+from helpers import TINY_MODEL_ARGS
 from helpers import ENV, PY, ROOT, fairseq_cmd, run
 
 from tlm_fairseq.errors import UserError

@@ -53,6 +53,10 @@ def test_study_end_to_end_then_resume(task, tmp_path):
 
     tables = (out / "tables.md").read_text()
     assert "| none (cap) | none | 2 | 2/2 |" in tables and "| tlm (both) (cap) | tlm-both-0.1 | 2 | 2/2 |" in tables
+    # the bar of a model that only copies its input: F0.5 0 (nothing proposed), its exact match and BLEU
+    baseline = json.loads((out / "baseline.json").read_text())
+    assert baseline["m2"] == 0.0 and baseline["m2_precision"] == 1.0 and baseline["m2_recall"] == 0.0
+    assert "| source copy (no model) | - | - | - | - | 1.000 / 0.000 | 0.0000 |" in tables
     assert "tlm (both) vs none (cap)" in tables and "Holm p" in tables and "In plain words" in tables
     assert (out / "valid_curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "test_scores.png").read_bytes()[:4] == b"\x89PNG"

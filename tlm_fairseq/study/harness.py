@@ -21,9 +21,9 @@ from tlm_fairseq.cli import CliParser, run_cli
 from tlm_fairseq.errors import UserError
 from tlm_fairseq.files import write_text_atomic
 
-from .metrics import LABELS, Gold
+from .metrics import LABELS, Gold, corpus_scores, m2_precision_recall
 from .protocol import DEFAULT_RATES, METHODS, Protocol, Run, parse_fixed
-from .report import Study, load_results, write_all
+from .report import Study, load_baseline, load_results, write_all
 from .runner import RunConfig, execute, plain_text
 
 STUDY_FILE = "study.json"
@@ -101,6 +101,18 @@ def cgec_post(data_bin: Path):
     return post
 
 
+def write_baseline(out: Path, gold: Gold) -> None:
+    """Scores of the uncorrected sources: the bar a model that merely copies its input reaches."""
+    sources = gold.sources
+    if sources is None:
+        return
+    stats, _ = gold.sentence_stats(sources)
+    scores: dict[str, float] = corpus_scores(stats)
+    precision, recall = m2_precision_recall([sum(col) for col in zip(*stats["m2"])])
+    scores.update(m2_precision=precision, m2_recall=recall)
+    write_text_atomic(out / "baseline.json", json.dumps(scores, indent=1) + "\n")
+
+
 def check_study_file(out: Path, settings: dict) -> None:
     """The first run writes the settings; a resumed study must match them exactly."""
     path = out / STUDY_FILE
@@ -129,13 +141,15 @@ def run_study(args: argparse.Namespace, train_args: list[str]) -> int:
                     cgec_post(args.data_bin) if args.post == "cgec" else plain_text)
     runs_dir = args.out / "runs"
     results = load_results(runs_dir)
-    study = Study(protocol, results, runs_dir, resamples=args.resamples)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.report_only:
+        check_study_file(args.out, {"protocol": protocol.describe(), "config": cfg.describe(), "post": args.post})
+    write_baseline(args.out, cfg.gold["test"])
+    study = Study(protocol, results, runs_dir, resamples=args.resamples, baseline=load_baseline(args.out))
     if args.report_only:
         write_all(study, args.out, args.title)
         print((args.out / "tables.md").read_text(encoding="utf-8"))
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
-    check_study_file(args.out, {"protocol": protocol.describe(), "config": cfg.describe(), "post": args.post})
     if results:
         write_all(study, args.out, args.title)
     tuning = set(protocol.tuning_runs())

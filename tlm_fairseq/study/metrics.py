@@ -38,6 +38,12 @@ def m2_score(sums: np.ndarray, beta: float = BETA) -> np.ndarray:
     return f
 
 
+def m2_precision_recall(sums: np.ndarray) -> tuple[float, float]:
+    """Corpus precision and recall of one row ``[correct, proposed, gold]`` (NUS conventions)."""
+    c, p, g = (float(v) for v in np.asarray(sums, dtype=float).reshape(-1)[:3])
+    return (c / p if p else 1.0), (c / g if g else 1.0)
+
+
 def exact_score(sums: np.ndarray) -> np.ndarray:
     """Share of exact matches from rows ``[matches, sentences]``."""
     s = np.asarray(sums, dtype=float)
@@ -77,6 +83,11 @@ class Gold:
         if self._m2 is not None:
             return len(self._m2)
         return len(self._refs or [])
+
+    @property
+    def sources(self) -> list[str] | None:
+        """The uncorrected sources (from the gold M2 file): the "copy the input" baseline."""
+        return None if self._m2 is None else [g.source for g in self._m2]
 
     @property
     def metrics(self) -> tuple[str, ...]:

@@ -105,7 +105,7 @@ class Protocol:
             if method not in REGULARIZED:
                 raise UserError(f"--chosen: {method!r} is not one of {', '.join(REGULARIZED)}")
             _rate(f"{rate}", method)
-        if self.tune_seed in self.test_seeds:
+        if self.needs_tuning and self.tune_seed in self.test_seeds:
             raise UserError(f"the tuning seed {self.tune_seed} must not be a test seed (selection would leak)")
 
     def tuning_settings(self) -> list[Setting]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from tlm_fairseq.files import atomic_write, write_text_atomic
 
-from .metrics import LABELS, METRICS, SCORES
+from .metrics import LABELS, METRICS, SCORES, m2_precision_recall
 from .protocol import TLM_MODES, Protocol, Run, Setting
 from .stats import holm, paired_bootstrap, paired_t, summarize
 
@@ -36,6 +36,8 @@ class Study:
     runs_dir: Path
     split: str = "test"
     resamples: int = 1000
+    #: scores of copying the source unchanged (``baseline.json``), shown above the methods
+    baseline: dict | None = None
 
     @property
     def chosen(self) -> dict[str, Setting] | None:
@@ -131,11 +133,19 @@ def tuning_table(study: Study) -> list[str]:
     return _md(header, rows) + ([f"\n{pending} tuning run(s) still to come; nothing is chosen yet."] if pending else [])
 
 
-def group_table(study: Study, groups: Sequence[tuple[str, Setting]], seeds: Sequence[int]) -> list[str]:
+def group_table(study: Study, groups: Sequence[tuple[str, Setting]], seeds: Sequence[int],
+                with_baseline: bool = False) -> list[str]:
     metrics = study.metrics
-    header = ["method", "setting", "seeds", "cap hits", "best update"] + \
+    has_m2 = "m2" in metrics
+    header = ["method", "setting", "seeds", "cap hits", "best update"] + (["P / R (mean)"] if has_m2 else []) + \
              [h for m in metrics for h in (f"{LABELS[m]} mean ± sd", f"{LABELS[m]} 95% CI")]
     rows = []
+    if with_baseline and study.baseline:
+        b = study.baseline
+        rows.append(["source copy (no model)", "-", "-", "-", "-"]
+                    + ([f"{b['m2_precision']:.3f} / {b['m2_recall']:.3f}"] if has_m2 and "m2_precision" in b else
+                       ["-"] if has_m2 else [])
+                    + [x for m in metrics for x in (fmt(b[m]) if m in b else "-", "-")])
     for label, setting in groups:
         runs = study.runs_of(setting, seeds)
         if not runs:
@@ -143,6 +153,9 @@ def group_table(study: Study, groups: Sequence[tuple[str, Setting]], seeds: Sequ
         caps = study.cap_hits(runs)
         row = [label + (f" ({CAP})" if caps else ""), setting.name, str(len(runs)), f"{caps}/{len(runs)}",
                summarize([study.results[r]["best_update"] for r in runs]).format(0)]
+        if has_m2:
+            pr = [m2_precision_recall(study.sentence_stats(r, "m2").sum(axis=0)) for r in runs]
+            row.append(f"{np.mean([x[0] for x in pr]):.3f} / {np.mean([x[1] for x in pr]):.3f}")
         for m in metrics:
             s = summarize([study.score(r, m) for r in runs])
             row += [s.format(), s.format_ci()]
@@ -256,7 +269,7 @@ def write_tables(study: Study, path: Path, title: str) -> None:
              f"`{study.split}` split. Significance: Holm-adjusted p < {ALPHA} within each metric and test.", "",
              "## Tuning (validation)", "", *tuning_table(study), ""]
     groups = method_groups(study)
-    lines += ["## Test: each method at its chosen setting", "", *group_table(study, groups, p.test_seeds), ""]
+    lines += ["## Test: each method at its chosen setting", "", *group_table(study, groups, p.test_seeds, with_baseline=True), ""]
     comps = compare(study, method_pairs(groups), p.test_seeds)
     lines += ["## Significance: methods", "", *comparison_table(comps), ""]
     modes = mode_groups(study)
@@ -352,6 +365,14 @@ def write_all(study: Study, out: Path, title: str) -> None:
     write_csv(study, out / "runs.csv")
     write_tables(study, out / "tables.md", title)
     write_plots(study, out)
+
+
+def load_baseline(out: Path) -> dict | None:
+    path = out / "baseline.json"
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 def load_results(runs_dir: Path) -> dict[Run, dict]:

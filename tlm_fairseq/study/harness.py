@@ -21,7 +21,7 @@ from tlm_fairseq.cli import CliParser, run_cli
 from tlm_fairseq.errors import UserError
 from tlm_fairseq.files import write_text_atomic
 
-from .metrics import LABELS, Gold, corpus_scores, m2_precision_recall
+from .metrics import Gold, corpus_scores, m2_precision_recall
 from .protocol import DEFAULT_RATES, METHODS, Protocol, Run, parse_fixed
 from .report import Study, load_baseline, load_results, write_all
 from .runner import RunConfig, execute, plain_text
@@ -132,8 +132,9 @@ def run_study(args: argparse.Namespace, train_args: list[str]) -> int:
         raise UserError(f"{args.data_bin}: not a fairseq data-bin (no dict.*.txt)")
     if args.jobs < 1 or args.threads < 1:
         raise UserError("--jobs and --threads must be at least 1")
+    ablation_seeds = args.test_seeds if args.ablation_seeds is None else args.ablation_seeds
     protocol = Protocol(methods=tuple(args.methods), rates=tuple(args.rates), tune_seed=args.tune_seed,
-                        test_seeds=tuple(args.test_seeds), ablation_seeds=tuple(args.test_seeds if args.ablation_seeds is None else args.ablation_seeds),
+                        test_seeds=tuple(args.test_seeds), ablation_seeds=tuple(ablation_seeds),
                         fixed=parse_fixed(args.chosen))
     work = args.work or Path(tempfile.gettempdir()) / "tlm-study" / args.out.resolve().name
     cfg = RunConfig(args.data_bin, train_args, work, args.max_update, args.patience, args.valid_every,
@@ -197,4 +198,4 @@ def main(argv: list[str] | None = None) -> int:
     return run_cli(build_parser(), lambda args: run_study(args, train_args), argv[:split])
 
 
-__all__ = ["main", "run_study", "build_parser", "LABELS"]
+__all__ = ["main", "run_study", "build_parser"]

@@ -13,7 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -120,8 +120,10 @@ def tuning_table(study: Study) -> list[str]:
     if not runs:
         return ["No tuning run has finished yet."]
     has_valid = any("valid" in study.results[r].get("scores", {}) for r in runs)
-    valid_metrics = [m for m in METRICS if has_valid and any(m in study.results[r]["scores"].get("valid", {}) for r in runs)]
-    header = ["setting", "best valid loss", "best update", "stopped"] + [f"valid {LABELS[m]}" for m in valid_metrics] + ["chosen"]
+    valid_metrics = [m for m in METRICS
+                     if has_valid and any(m in study.results[r]["scores"].get("valid", {}) for r in runs)]
+    header = ["setting", "best valid loss", "best update", "stopped"] + \
+        [f"valid {LABELS[m]}" for m in valid_metrics] + ["chosen"]
     rows = []
     for r in runs:
         res = study.results[r]
@@ -258,18 +260,31 @@ def method_pairs(groups: Sequence[tuple[str, Setting]]) -> list:
     return pairs
 
 
+def protocol_text(study: Study) -> str:
+    p = study.protocol
+    seeds = ", ".join(map(str, p.test_seeds))
+    tuned = [m for m in p.methods if m != "none" and m not in dict(p.fixed)]
+    parts = []
+    if tuned:
+        parts.append(f"{', '.join(tuned)} tuned on validation with seed {p.tune_seed} (rates "
+                     f"{', '.join(f'{r:g}' for r in p.rates)}; lowest best validation loss wins)")
+    if p.fixed:
+        parts.append("rates fixed in advance: " + ", ".join(f"{m} {r:g}" for m, r in p.fixed))
+    text = "Protocol: " + "; ".join(parts) + f"; each method's setting tested with seeds {seeds}"
+    if p.ablation_seeds and "tlm" in p.methods:
+        text += f"; TLM modes compared at the chosen rate with seeds {', '.join(map(str, p.ablation_seeds))}"
+    return (text + f". Training stops early on validation loss; `{CAP}` marks a setting with a run that hit the "
+            f"update cap instead (it may not have converged). Scores are on the `{study.split}` split. "
+            f"Significance: Holm-adjusted p < {ALPHA} within each metric and test.")
+
+
 def write_tables(study: Study, path: Path, title: str) -> None:
     p = study.protocol
-    lines = [f"# {title}", "",
-             f"Protocol: every method tuned on validation with seed {p.tune_seed} (rates "
-             f"{', '.join(f'{r:g}' for r in p.rates)}; lowest best validation loss wins), then tested with seeds "
-             f"{', '.join(map(str, p.test_seeds))}; TLM modes compared at the chosen rate with seeds "
-             f"{', '.join(map(str, p.ablation_seeds))}. Training stops early on validation loss; `{CAP}` marks a "
-             f"setting with a run that hit the update cap instead (it may not have converged). Scores are on the "
-             f"`{study.split}` split. Significance: Holm-adjusted p < {ALPHA} within each metric and test.", "",
+    lines = [f"# {title}", "", protocol_text(study), "",
              "## Tuning (validation)", "", *tuning_table(study), ""]
     groups = method_groups(study)
-    lines += ["## Test: each method at its chosen setting", "", *group_table(study, groups, p.test_seeds, with_baseline=True), ""]
+    lines += ["## Test: each method at its chosen setting", "",
+              *group_table(study, groups, p.test_seeds, with_baseline=True), ""]
     comps = compare(study, method_pairs(groups), p.test_seeds)
     lines += ["## Significance: methods", "", *comparison_table(comps), ""]
     modes = mode_groups(study)
@@ -288,8 +303,8 @@ def write_tables(study: Study, path: Path, title: str) -> None:
         if summary:
             lines += [f"## In plain words ({LABELS[primary]}, the primary metric)", "", *summary, "",
                       "The t-test treats seeds as the unit (it assumes independent, normally distributed per-seed "
-                      "differences, which a handful of seeds cannot verify); the bootstrap resamples test sentences with the seeds fixed. "
-                      "A difference that only one of them finds is weak evidence.", ""]
+                      "differences, which a handful of seeds cannot verify); the bootstrap resamples test sentences "
+                      "with the seeds fixed. A difference that only one of them finds is weak evidence.", ""]
     write_text_atomic(path, "\n".join(lines))
 
 
@@ -384,7 +399,3 @@ def load_results(runs_dir: Path) -> dict[Run, dict]:
             res = json.load(fh)
         results[Run(Setting.parse(res["setting"]), int(res["seed"]))] = res
     return results
-
-
-def results_by_id(results: Mapping[Run, dict]) -> dict[str, dict]:
-    return {r.id: res for r, res in results.items()}

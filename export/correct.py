@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from preprocess.cgec.align import diff_spans
+from preprocess.cgec.hyp import restore_unk
 
 SENTENCE_ENDS = frozenset("。！？；…!?;")
 CLOSERS = frozenset("”’」』）)》〉】\"'")
@@ -110,3 +111,35 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
         pos = edit.end
     out.append(text[pos:])
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class TextModel:
+    """What correcting needs from a text model: its tokenizer both ways and its target symbols."""
+
+    encode: Callable[[str], list[str]]  # raw sentence -> source symbols (normalizes first)
+    decode: Callable[[list[str]], str]  # target symbols -> text
+    normalize: Normalizer  # raw sentence -> (what the model sees, map back)
+    vocabulary: frozenset[str]  # target symbols: anything else in the source is restored for <unk>
+
+
+def correct_sentence(model: TextModel, sentence: Sentence, hypothesis: list[str]) -> tuple[str, list[Edit]]:
+    """The corrected sentence (``<unk>`` restored from the source) and its edits in the whole text."""
+    symbols = restore_unk(hypothesis, model.encode(sentence.text), model.vocabulary)
+    correction = model.decode(symbols)
+    normalized, spans = model.normalize(sentence.text)
+    return correction, locate_edits(sentence, normalized, spans, correction)
+
+
+def correction_reply(model: TextModel, text: str, sentences: list[Sentence],
+                     hypotheses: list[list[str]]) -> dict[str, object]:
+    """The ``/v1/correct`` answer: per sentence and for the whole text, with the edits in order."""
+    edits: list[Edit] = []
+    per_sentence = []
+    for sentence, hypothesis in zip(sentences, hypotheses):
+        correction, found = correct_sentence(model, sentence, hypothesis)
+        edits += found
+        per_sentence.append({"start": sentence.start, "end": sentence.end, "source": sentence.text,
+                             "correction": correction, "edits": [e.to_json() for e in found]})
+    return {"text": text, "corrected": apply_edits(text, edits), "sentences": per_sentence,
+            "edits": [e.to_json() for e in edits]}

@@ -1,8 +1,11 @@
 """``tlm-serve``: an HTTP JSON API over an exported model (FastAPI + uvicorn).
 
 ``POST /v1/generate`` ``{"inputs": [...], "beam": 5, ...}`` -> ``{"outputs": [...], "scores": [...]}``
-(``"nbest"`` adds ``"hypotheses"``); ``GET /health`` names the model, the execution provider and
-the search defaults. The request's search options, their names and ranges come from
+(``"nbest"`` adds ``"hypotheses"``); ``POST /v1/correct`` ``{"text": "...", "beam": 5, ...}`` (text
+models) splits the text into sentences, corrects them in one batch and answers the corrected text
+with every edit located in the text as sent (see ``export.correct``); ``GET /`` is a page for
+people to do the same; ``GET /health`` names the model, the execution provider and the search
+defaults. The request's search options, their names and ranges come from
 ``export.search_options``, like tlm-generate's and tlm-serve's own flags.
 Every rejection is a JSON ``{"error": {"code", "message"}}`` with a 4xx status that says what was
 wrong: 400 unreadable JSON, 413 body too large, 422 invalid fields or inputs, 503 too many pending
@@ -14,21 +17,27 @@ import argparse
 import json
 import logging
 import sys
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tlm_fairseq.cli import CliParser, run_cli
 
 from . import search_options
+from preprocess.cgec.tokenize_zh import normalize_with_offsets
+
 from .batcher import MicroBatcher, Overloaded
+from .correct import Sentence, TextModel, correction_reply, identity_normalizer, split_sentences
 from .errors import ExportError, InputProblem
 from .arguments import float_range, int_range, non_negative_int, positive_int
 from .generate import Generator
+from .tokenizers import ZhCharCodec
 
 log = logging.getLogger("tlm.serve")
 
@@ -44,19 +53,21 @@ class Limits:
     batch_wait_ms: float = 5.0
 
 
-def request_model() -> type[BaseModel]:
-    """The ``/v1/generate`` body: ``inputs`` plus each search option under its HTTP name and range."""
-    options: dict[str, Any] = {}
+def request_model(name: str = "GenerateRequest", **fields: Any) -> type[BaseModel]:
+    """A request body: ``fields`` (``inputs`` by default) plus each search option under its HTTP
+    name and range."""
+    options: dict[str, Any] = fields or {"inputs": (list[Any], ...)}
     for name in search_options.SEARCH_KEYS:
         spec, kind = search_options.spec(name), search_options.TYPES[name]
         extra = {"allow_inf_nan": False} if kind is float else {}
         options[name] = (kind | None, Field(None, alias=spec.http, ge=spec.low, le=spec.high,
                                             description=spec.help, **extra))
-    return create_model("GenerateRequest", __config__=ConfigDict(extra="forbid", strict=True),
-                        inputs=(list[Any], ...), **options)
+    return create_model(name, __config__=ConfigDict(extra="forbid", strict=True), **options)
 
 
 GenerateRequest = request_model()
+CorrectRequest = request_model("CorrectRequest", text=(str, ...))
+PAGE = resources.files("export").joinpath("static/index.html").read_bytes()
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
@@ -94,8 +105,8 @@ def describe_validation(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_request(body: bytes, gen: Generator, limits: Limits) -> tuple[list[Any], dict[str, Any]]:
-    """Validated inputs and search overrides, or a RequestError saying what is wrong."""
+def validate(body: bytes, schema: type[BaseModel]) -> Any:
+    """The body parsed as JSON and checked against ``schema``, or a RequestError saying what is wrong."""
     try:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -103,9 +114,14 @@ def parse_request(body: bytes, gen: Generator, limits: Limits) -> tuple[list[Any
     if not isinstance(payload, dict):
         raise RequestError(422, "invalid_request", f"body must be a JSON object, got {type(payload).__name__}")
     try:
-        req = GenerateRequest.model_validate(payload)
+        return schema.model_validate(payload)
     except ValidationError as err:
         raise RequestError(422, "invalid_request", describe_validation(err)) from None
+
+
+def parse_request(body: bytes, gen: Generator, limits: Limits) -> tuple[list[Any], dict[str, Any]]:
+    """Validated inputs and search overrides, or a RequestError saying what is wrong."""
+    req = validate(body, GenerateRequest)
     if not req.inputs:
         raise RequestError(422, "empty_inputs", "inputs must hold at least one input")
     if len(req.inputs) > limits.max_inputs:
@@ -119,6 +135,33 @@ def parse_request(body: bytes, gen: Generator, limits: Limits) -> tuple[list[Any
     return req.inputs, overrides
 
 
+def parse_correction(body: bytes, gen: Generator, limits: Limits) -> tuple[str, list[Sentence], dict[str, Any]]:
+    """The text, its sentences (within the same limits as ``/v1/generate``'s inputs) and the overrides."""
+    if gen.model.task != "text":
+        raise RequestError(422, "wrong_task", "/v1/correct serves text models; this model reads records: "
+                           "use /v1/generate with game objects")
+    req = validate(body, CorrectRequest)
+    sentences = [s for s in split_sentences(req.text) if gen.source.codec.encode(s.text)]
+    if not sentences:
+        raise RequestError(422, "empty_inputs", "text holds no sentence to correct")
+    if len(sentences) > limits.max_inputs:
+        raise RequestError(422, "too_many_inputs",
+                           f"text has {len(sentences)} sentences; the limit is {limits.max_inputs} per request")
+    for i, sentence in enumerate(sentences):
+        if len(sentence.text) > limits.max_input_chars:
+            raise RequestError(422, "input_too_long", f"sentence {i + 1} (characters {sentence.start}-{sentence.end}): "
+                               f"{len(sentence.text)} characters; the limit is {limits.max_input_chars}")
+    return req.text, sentences, req.model_dump(exclude={"text"}, exclude_none=True)
+
+
+def text_model(gen: Generator) -> TextModel:
+    """The tokenizer both ways for a text model, with the map back through its normalization."""
+    codec = gen.source.codec
+    assert codec is not None
+    normalizer = normalize_with_offsets if isinstance(codec, ZhCharCodec) else identity_normalizer
+    return TextModel(codec.encode, codec.decode, normalizer, frozenset(gen.target.dictionary.symbols))
+
+
 def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
     batcher = MicroBatcher(gen.generate_ids, limits.max_batch_inputs, limits.batch_wait_ms / 1000, limits.max_pending)
 
@@ -129,6 +172,7 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
         await batcher.stop()
 
     app = FastAPI(title="tlm-serve", lifespan=lifespan)
+    corrector = text_model(gen) if gen.model.task == "text" else None
     app.state.batcher = batcher
 
     @app.get("/health")
@@ -166,6 +210,38 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
         reply: dict[str, Any] = {"outputs": [r.output for r in results], "scores": [r.score for r in results]}
         if opts.nbest > 1:
             reply["hypotheses"] = [[{"output": h["output"], "score": h["score"]} for h in r.hypotheses] for r in results]
+        return JSONResponse(reply)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page() -> HTMLResponse:
+        """The correction page (text models) or the summary page (record models): one file, no CDN."""
+        return HTMLResponse(PAGE, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
+                                           "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                           "style-src 'unsafe-inline'; img-src 'self' data:"})
+
+    @app.post("/v1/correct")
+    async def correct(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        try:
+            body = await read_body(request, limits.max_body_bytes)
+            text, sentences, overrides = parse_correction(body, gen, limits)
+            sources, opts = gen.prepare([s.text for s in sentences], **overrides)
+            if opts.beam > limits.max_beam:
+                raise RequestError(422, "invalid_request", f"beam: {opts.beam} is above the server's limit of {limits.max_beam}")
+        except RequestError as err:
+            return err.response
+        except InputProblem as err:
+            return error(422, "invalid_input", f"sentence {err.index + 1}: {err.problem}")
+        except ValueError as err:
+            return error(422, "invalid_request", str(err))
+        try:
+            hyps = await batcher.submit(sources, opts)
+        except Overloaded as err:
+            return JSONResponse({"error": {"code": "overloaded", "message": f"server busy: {err}; retry later"}},
+                                status_code=503, headers={"Retry-After": "1"})
+        best = [gen.target.symbols(h[0].tokens) if h else [] for h in hyps]
+        reply = correction_reply(corrector, text, sentences, best)
+        reply.update(time_ms=(time.perf_counter() - started) * 1000, provider=gen.provider)
         return JSONResponse(reply)
 
     @app.exception_handler(Exception)

@@ -88,3 +88,25 @@ def test_flags_owned_by_the_harness_are_refused(task, tmp_path):
                "--", *MODEL, "--max-update", "5"], check=False)
     assert bad.returncode == 2 and "--max-update is set by the harness" in bad.stderr
     assert not (tmp_path / "other").exists()
+
+
+def test_cgec_post_processing_maps_data_bin_tokens_to_the_gold_tokenization(tmp_path):
+    """Study B scores `--post cgec` text against char-level gold: fed the data-bin's own target and
+    source tokens, it must give back the reference lines and the gold M2 sources exactly."""
+    from preprocess.cgec import prep
+    from tlm_fairseq.study.harness import cgec_post
+    from tlm_fairseq.study.metrics import Gold
+
+    sample = ROOT / "tests" / "data" / "cgec"
+    gold_m2 = sample / "nlpcc18_test_sample.char.m2"
+    assert prep.main(["--train-mucgec", str(sample / "mucgec_dev_sample.txt"), "--valid-size", "5",
+                      "--test-m2", str(gold_m2), "--workers", "1", "--out", str(tmp_path / "prep")]) == 0
+    text = tmp_path / "prep" / "text"
+    post = cgec_post(tmp_path / "prep" / "data-bin")
+    targets = [line.split() for line in (text / "test.tgt").read_text(encoding="utf-8").splitlines()]
+    sources = [line.split() for line in (text / "test.src").read_text(encoding="utf-8").splitlines()]
+    gold = Gold(str(gold_m2), str(text / "test.tgt"))
+    assert post("test", targets) == [" ".join(t) for t in targets]
+    assert post("test", sources) == gold.sources
+    stats, _ = gold.sentence_stats(post("test", sources))
+    assert sum(row[1] for row in stats["m2"]) == 0  # the copy proposes nothing

@@ -326,18 +326,22 @@ def write_plots(study: Study, out: Path) -> None:
                 curves = [study.results[r]["curve"] for r in study.runs_of(setting, seeds)]
                 if not curves:
                     continue
-                steps = sorted({int(u) for c in curves for u, _ in c})
+                # the band covers the updates every run reached (runs stop early at different points);
+                # each run's own curve is drawn thin to its end
+                steps = sorted(set.intersection(*({int(u) for u, _ in c} for c in curves)))
                 values = [[loss for c in curves for u, loss in c if int(u) == s] for s in steps]
                 mean = np.array([np.mean(v) for v in values])
                 sd = np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in values])
                 line, = ax.plot(steps, mean, label=f"{label} (n={len(curves)})")
                 ax.fill_between(steps, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
+                for c in curves:
+                    ax.plot([u for u, _ in c], [loss for _, loss in c], color=line.get_color(), lw=0.5, alpha=0.5)
                 tops.append(float(np.quantile(mean, 0.6)))
             lows = [min(loss for r in study.results.values() for _, loss in r["curve"])]
             if tops:
                 ax.set_ylim(min(lows) - 0.05, max(tops))
             ax.set_xlabel("updates")
-            ax.set_ylabel("validation loss (base 2): mean ± sd over seeds")
+            ax.set_ylabel("validation loss (base 2): mean ± sd, and each run")
             ax.set_title(title)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)

@@ -8,14 +8,19 @@ the ``H-<id>`` ids put them back in input order. References default to the token
 tokenized like the dataset.
 
 Prints, per output, its length and how many of its numbers are values of the game's records, then
-BLEU with ``--tokenize none`` (the multi-bleu figure Rotowire papers report) and with 13a, each
-with its sacrebleu signature. Torch-free: fairseq runs in a subprocess, so scoring a file of
+the record-support report (share of ``<unk>`` tokens, of numbers found among the game's record
+values, and the approximate relation precision of ``record_support``, for the outputs and, as the
+proxies' ceiling, for the references), then BLEU with ``--tokenize none`` (the multi-bleu figure
+Rotowire papers report) and with 13a, each with its sacrebleu signature; ``--json`` keeps the
+headline numbers. Torch-free: fairseq runs in a subprocess, so scoring a file of
 hypotheses needs neither torch nor fairseq. ``scripts/eval_rotowire.py`` is the command.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import shlex
 import subprocess
 import sys
@@ -28,6 +33,7 @@ from ..errors import InputError, UserError
 from ..files import iter_lines, write_text_atomic
 from ..generation_output import best_hypotheses
 from .bleu import content_stats, corpus_bleu, treebank_tokenize
+from .record_support import UNK, GameRecords, SupportStats, record_support
 
 PROG = "eval_rotowire"
 USER_DIR = Path(__file__).resolve().parents[1]  # the tlm_fairseq package: fairseq's --user-dir
@@ -65,38 +71,108 @@ def run_generate(args: argparse.Namespace, results: Path) -> Path:
     return results / f"generate-{args.split}.txt"
 
 
+def _percent(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({100 * part / whole:.1f}%)" if whole else f"{part}/{whole} (n/a)"
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else float("nan")
+
+
+def _support(texts: Sequence[str], games: Sequence[GameRecords] | None) -> SupportStats | None:
+    if games is None:
+        return None
+    total = SupportStats(0, 0, 0, 0, 0, 0)
+    for text, game in zip(texts, games):
+        total = total + record_support(text.split(), game)
+    return total
+
+
 def evaluate(
-    hypotheses: Sequence[str], references: Sequence[str], record_values: Sequence[str], quiet: bool = False
+    hypotheses: Sequence[str],
+    references: Sequence[str],
+    record_values: Sequence[str],
+    quiet: bool = False,
+    games: Sequence[GameRecords] | None = None,
 ) -> dict[str, float]:
-    """Print per-output statistics and BLEU; return the headline numbers."""
+    """Print per-output statistics, the record-support report and BLEU; return the headline numbers.
+
+    ``games`` (each game's records with entities and types) enables the approximate relation
+    precision of :mod:`tlm_fairseq.scoring.record_support`, reported for the references too.
+    """
     if not len(hypotheses) == len(references) == len(record_values):
         raise UserError(
             f"{len(hypotheses)} hypotheses, {len(references)} references, {len(record_values)} record lines"
         )
     if not hypotheses:
         raise UserError("no games to score")
-    numbers = supported = length = 0
+    if games is not None and len(games) != len(hypotheses):
+        raise UserError(f"{len(games)} games of records for {len(hypotheses)} hypotheses")
+    numbers = supported = length = unk = 0
     if not quiet:
         print("id\tlength\tnumbers\tin_records\tshare")
     for index, (hypothesis, values) in enumerate(zip(hypotheses, record_values)):
-        stats = content_stats(hypothesis.split(), values.split())
+        tokens = hypothesis.split()
+        stats = content_stats(tokens, values.split())
         numbers, supported, length = numbers + stats.numbers, supported + stats.supported, length + stats.length
+        unk += sum(t == UNK for t in tokens)
         if not quiet:
             share = "n/a" if stats.share is None else f"{stats.share:.3f}"
             print(f"{index}\t{stats.length}\t{stats.numbers}\t{stats.supported}\t{share}")
-    games = len(hypotheses)
-    reference_length = sum(len(r.split()) for r in references) / games
-    print(f"games: {games}  mean length: {length / games:.1f} tokens (references: {reference_length:.1f})")
-    share = supported / numbers if numbers else float("nan")
-    percent = f"{100 * share:.1f}%" if numbers else "n/a"
-    print(f"numbers found among the game's record values: {supported}/{numbers} ({percent})")
+    games_count = len(hypotheses)
+    reference_length = sum(len(r.split()) for r in references) / games_count
+    print(f"games: {games_count}  mean length: {length / games_count:.1f} tokens (references: {reference_length:.1f})")
+    print(f"<unk> in the outputs: {_percent(unk, length)} of tokens")
+    share = _ratio(supported, numbers)
+    print(f"numbers found among the game's record values: {_percent(supported, numbers)}")
+    results = {"games": games_count, "mean_length": length / games_count, "reference_mean_length": reference_length,
+               "unk_rate": _ratio(unk, length), "number_share": share}  # fmt: skip
+    hyp_support, ref_support = _support(hypotheses, games), _support(references, games)
+    if hyp_support is None or ref_support is None:
+        print("relation precision: n/a (needs the split's entity.txt and type.txt)")
+    else:
+        print(
+            f"relation precision (approximate; entity-number pairs backed by a record of that entity): "
+            f"{_percent(hyp_support.supported_pairs, hyp_support.pairs)}, "
+            f"{hyp_support.pairs / games_count:.1f} pairs per game"
+        )
+        print(
+            f"  the references under the same proxies: numbers {_percent(ref_support.supported_numbers, ref_support.numbers)}, "
+            f"relations {_percent(ref_support.supported_pairs, ref_support.pairs)}, "
+            f"{ref_support.pairs / games_count:.1f} pairs per game"
+        )
+        results |= {
+            "relation_precision": _ratio(hyp_support.supported_pairs, hyp_support.pairs),
+            "relation_pairs_per_game": hyp_support.pairs / games_count,
+            "reference_number_share": _ratio(ref_support.supported_numbers, ref_support.numbers),
+            "reference_relation_precision": _ratio(ref_support.supported_pairs, ref_support.pairs),
+            "reference_relation_pairs_per_game": ref_support.pairs / games_count,
+        }
     none = corpus_bleu(hypotheses, references, "none")
     print(f"BLEU (tokenized text, --tokenize none) = {none.score:.2f}  [{none.text}]")
     print(f"  signature: {none.signature}")
     thirteen = corpus_bleu(hypotheses, references, "13a")
     print(f"BLEU (--tokenize 13a) = {thirteen.score:.2f}  [{thirteen.text}]")
     print(f"  signature: {thirteen.signature}")
-    return {"bleu": none.score, "bleu_13a": thirteen.score, "number_share": share, "mean_length": length / games}
+    return results | {"bleu": none.score, "bleu_13a": thirteen.score}
+
+
+def read_games(data: Path, split: str, record_values: Sequence[str]) -> list[GameRecords] | None:
+    """Each game's records from ``{split}.{value,entity,type}.txt``; None without the last two."""
+    paths = [data / f"{split}.{name}.txt" for name in ("entity", "type")]
+    if not all(p.is_file() for p in paths):
+        return None
+    entities, types = (read_texts(p) for p in paths)
+    for path, lines in zip(paths, (entities, types)):
+        if len(lines) != len(record_values):
+            raise InputError(path, None, f"{len(lines)} games but {len(record_values)} lines of values")
+    games = []
+    for line, (values, entity, kind) in enumerate(zip(record_values, entities, types), start=1):
+        try:
+            games.append(GameRecords(values.split(), entity.split(), kind.split()))
+        except ValueError as exc:
+            raise InputError(paths[0], line, str(exc)) from None
+    return games
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--results-path", type=Path, help="keep the fairseq-generate log here")
     parser.add_argument("--output", type=Path, help="write the hypotheses here, in input order")
     parser.add_argument("--quiet", action="store_true", help="no per-output lines")
+    parser.add_argument("--json", type=Path, help="also write the headline numbers here (JSON)")
     parser.epilog = "Options after a lone '--' go to fairseq-generate, e.g. '-- --cpu --lenpen 1.2'."
     return parser
 
@@ -147,6 +224,7 @@ def _main(args: argparse.Namespace) -> int:
     record_values = read_texts(values_path)
     if not record_values:
         raise UserError(f"{values_path}: no games in the split")
+    games = read_games(args.data, args.split, record_values)
     hypotheses, origin = _hypotheses(args, len(record_values))
     if not len(hypotheses) == len(references) == len(record_values):
         raise UserError(
@@ -155,7 +233,10 @@ def _main(args: argparse.Namespace) -> int:
         )
     if args.output:
         write_text_atomic(args.output, "".join(h + "\n" for h in hypotheses))
-    evaluate(hypotheses, references, record_values, args.quiet)
+    results = evaluate(hypotheses, references, record_values, args.quiet, games)
+    if args.json:
+        plain = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in results.items()}
+        write_text_atomic(args.json, json.dumps(plain, indent=1) + "\n")
     return 0
 
 

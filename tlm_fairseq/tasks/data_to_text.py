@@ -6,6 +6,11 @@ own dictionary. Batches carry them stacked as ``src_tokens`` of shape ``(batch, 
 explicit ``src_lengths`` (fairseq's generator would otherwise count non-pad entries of a 2-D
 tensor). There is no single source dictionary, so ``source_dictionary`` is None and
 ``fairseq-generate`` prints no ``S-`` lines.
+
+With a copy model (``--arch tlm_transformer_rotowire --copy``) batches also carry each record's
+extended-vocabulary id (``net_input["src_ext"]``), targets in which tokens copied from an
+out-of-vocabulary value are that value's temporary id, and the values' strings (``sample["oov"]``);
+generation prints copied values as their strings (``copy_targets``, ``copy_generator``).
 """
 
 import logging
@@ -24,6 +29,9 @@ from fairseq.tasks import FairseqTask, register_task
 
 from preprocess.rotowire.records import RECORD_FIELDS, TARGET_FIELD  # the one definition (file suffixes)
 
+from .copy_generator import CopySequenceGenerator, name_copied_values
+from .copy_targets import CopyTargets, load_copy_targets
+
 logger = logging.getLogger(__name__)
 
 
@@ -37,8 +45,13 @@ class RecordsToTextDataset(FairseqDataset):
         pad: int,
         eos: int,
         shuffle: bool = True,
+        text_prefix: str | None = None,
     ) -> None:
         self.fields, self.target, self.pad, self.eos, self.shuffle = list(fields), target, pad, eos, shuffle
+        #: ``{data}/{split}``: where the split's text files lie (copy models read them)
+        self.text_prefix = text_prefix
+        #: extended-vocabulary ids for a copy model (``use_copy``); None: plain batches
+        self.copy: CopyTargets | None = None
         self.src_sizes = np.asarray(self.fields[0].sizes, dtype=np.int64)
         self.tgt_sizes = np.asarray(target.sizes, dtype=np.int64)
         for name, dataset in zip(RECORD_FIELDS[1:], self.fields[1:]):
@@ -53,9 +66,22 @@ class RecordsToTextDataset(FairseqDataset):
         if len(self.tgt_sizes) != len(self.src_sizes):
             raise ValueError(f"{len(self.src_sizes)} sources but {len(self.tgt_sizes)} targets")
 
+    def use_copy(self, copy: CopyTargets) -> None:
+        if len(copy) != len(self):
+            raise ValueError(f"{len(copy)} games of copy targets for {len(self)} games")
+        self.copy = copy
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         source = torch.stack([dataset[index].long() for dataset in self.fields], dim=-1)
-        return {"id": index, "source": source, "target": self.target[index].long()}
+        if self.copy is None:
+            return {"id": index, "source": source, "target": self.target[index].long()}
+        return {
+            "id": index,
+            "source": source,
+            "target": torch.from_numpy(self.copy.target[index]),
+            "src_ext": torch.from_numpy(self.copy.source[index]),
+            "oov": self.copy.oov[index],
+        }
 
     def __len__(self) -> int:
         return len(self.src_sizes)
@@ -70,7 +96,7 @@ class RecordsToTextDataset(FairseqDataset):
         for row, sample in enumerate(samples):
             src_tokens[row, : sample["source"].size(0)] = sample["source"]
         targets = [s["target"] for s in samples]
-        return {
+        batch = {
             "id": torch.LongTensor([s["id"] for s in samples]),
             "nsentences": len(samples),
             "ntokens": sum(len(t) for t in targets),
@@ -83,6 +109,12 @@ class RecordsToTextDataset(FairseqDataset):
             },
             "target": data_utils.collate_tokens(targets, self.pad, self.eos, left_pad=False),
         }
+        if self.copy is not None:  # pad records copy to <pad> with weight zero (an id below V)
+            batch["net_input"]["src_ext"] = data_utils.collate_tokens(
+                [s["src_ext"] for s in samples], self.pad, left_pad=False
+            )
+            batch["oov"] = [s["oov"] for s in samples]
+        return batch
 
     def num_tokens(self, index: int) -> int:
         return int(max(self.src_sizes[index], self.tgt_sizes[index]))
@@ -129,6 +161,9 @@ class DataToTextTask(FairseqTask):
     ) -> None:
         super().__init__(cfg)
         self.field_dicts, self.tgt_dict = tuple(field_dicts), tgt_dict
+        #: the copy model's target vocabulary size once a copy model is built (None: no copying);
+        #: fixed then, because generation appends copied values to the target dictionary
+        self.copy_vocab_size: int | None = None
 
     @classmethod
     def setup_task(cls, cfg: DataToTextConfig, **kwargs: Any) -> "DataToTextTask":
@@ -158,8 +193,22 @@ class DataToTextTask(FairseqTask):
 
         fields = [load(name, d) for name, d in zip(RECORD_FIELDS, self.field_dicts)]
         target = load(TARGET_FIELD, self.tgt_dict)
-        self.datasets[split] = RecordsToTextDataset(fields, target, self.tgt_dict.pad(), self.tgt_dict.eos())
+        self.datasets[split] = RecordsToTextDataset(
+            fields, target, self.tgt_dict.pad(), self.tgt_dict.eos(), text_prefix=prefix
+        )
         logger.info("%s: %d games", split, len(self.datasets[split]))
+        if self.copy_vocab_size is not None:
+            self._use_copy(self.datasets[split])
+
+    def _use_copy(self, dataset: RecordsToTextDataset) -> None:
+        if dataset.copy is None:
+            if dataset.text_prefix is None:
+                raise ValueError("data_to_text: a copy model needs datasets loaded by this task")
+            dataset.use_copy(
+                load_copy_targets(
+                    dataset.text_prefix, self.tgt_dict, self.copy_vocab_size, dataset.src_sizes, dataset.tgt_sizes
+                )
+            )
 
     def build_model(self, cfg: Any, from_checkpoint: bool = False):
         arch = getattr(cfg, "arch", None) or getattr(cfg, "_name", None)
@@ -169,7 +218,33 @@ class DataToTextTask(FairseqTask):
                 f"--task data_to_text needs a record-reading architecture "
                 f"such as tlm_transformer_rotowire, not {arch!r}"
             )
-        return super().build_model(cfg, from_checkpoint)
+        model = super().build_model(cfg, from_checkpoint)
+        copy = bool(getattr(model, "uses_copy", False))
+        if copy and self.copy_vocab_size is None:
+            self.copy_vocab_size = model.decoder.vocab_size
+            for dataset in self.datasets.values():  # loaded before the model (fairseq-train's validation sets)
+                self._use_copy(dataset)
+        if copy != (self.copy_vocab_size is not None) or (copy and model.decoder.vocab_size != self.copy_vocab_size):
+            raise ValueError("data_to_text: copy and non-copy models cannot share a task (or an ensemble)")
+        return model
+
+    def build_generator(self, models, args, seq_gen_cls=None, extra_gen_cls_kwargs=None, prefix_allowed_tokens_fn=None):
+        """fairseq's generator; for copy models one that searches the extended vocabulary."""
+        if self.copy_vocab_size is None:
+            return super().build_generator(models, args, seq_gen_cls, extra_gen_cls_kwargs, prefix_allowed_tokens_fn)
+        for option, default in (("temperature", 1.0), ("print_alignment", None), ("score_reference", False)):
+            if getattr(args, option, default) not in (default, False):
+                raise ValueError(f"--{option.replace('_', '-')} is not supported with a --copy model")
+        if seq_gen_cls is not None:
+            raise ValueError("a --copy model generates with its own sequence generator")
+        kwargs = {**(extra_gen_cls_kwargs or {}), "copy_vocab_size": self.copy_vocab_size}
+        return super().build_generator(models, args, CopySequenceGenerator, kwargs, prefix_allowed_tokens_fn)
+
+    def inference_step(self, generator, models, sample, prefix_tokens=None, constraints=None):
+        hypos = super().inference_step(generator, models, sample, prefix_tokens, constraints)
+        if self.copy_vocab_size is not None:
+            name_copied_values(hypos, sample, self.copy_vocab_size, self.tgt_dict)
+        return hypos
 
     def max_positions(self) -> tuple[int, int]:
         return self.cfg.max_source_positions, self.cfg.max_target_positions

@@ -1,0 +1,1 @@
+"""Training criteria; importing a module registers it with fairseq."""

@@ -1,7 +1,9 @@
 """Load a fairseq checkpoint for export, turning every failure into an error that names a file.
 
 Importing ``tlm_fairseq`` registers the project's models and tasks and allowlists the argparse /
-omegaconf types that torch's ``weights_only`` loading must accept in a fairseq checkpoint.
+omegaconf types that torch's ``weights_only`` loading must accept in a fairseq checkpoint. The
+archive's zip CRCs are checked first (torch does not), so corrupted weights never export, and the
+checkpoint's SHA-256 goes into ``config.json`` to say which weights an export holds.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from torch import nn
 from preprocess.rotowire.records import RECORD_FIELDS
 
 from .errors import DictionaryMismatch, FileProblem, UnsupportedModel
+from .model_dir import sha256_file
 
 
 @dataclass
@@ -26,6 +29,7 @@ class LoadedCheckpoint:
     arch: str
     path: Path
     data: Path
+    sha256: str  # of the checkpoint file, recorded in config.json
 
     @property
     def reads_records(self) -> bool:
@@ -85,6 +89,7 @@ def _mismatch_file(message: str, files: dict[str, Path]) -> Path | None:
 def load_for_export(checkpoint: str | os.PathLike[str], data: str | os.PathLike[str]) -> LoadedCheckpoint:
     """The model in eval mode with its task; raises FileProblem subclasses naming the culprit."""
     import tlm_fairseq
+    from tlm_fairseq.checkpoints import CheckpointError, verify_archive
 
     tlm_fairseq.register()  # models/tasks, checkpoint allowlist
     from fairseq import checkpoint_utils
@@ -96,6 +101,11 @@ def load_for_export(checkpoint: str | os.PathLike[str], data: str | os.PathLike[
         raise FileProblem(path, "checkpoint not found")
     if not data.is_dir():
         raise FileProblem(data, "data directory not found (give the fairseq data-bin the model was trained on)")
+    try:
+        verify_archive(str(path))
+    except CheckpointError as err:
+        raise FileProblem(path, str(err).removeprefix(f"{path}: ")) from None
+    digest = sha256_file(path)
     overrides = {"data": str(data)}
     try:
         state = checkpoint_utils.load_checkpoint_to_cpu(str(path), overrides)
@@ -129,4 +139,4 @@ def load_for_export(checkpoint: str | os.PathLike[str], data: str | os.PathLike[
                                      "shares one embedding between them (--share-all-embeddings)") from None
         raise FileProblem(path, f"cannot build the model ({type(err).__name__}: {err})") from None
     model = models[0].eval()
-    return LoadedCheckpoint(model, task, cfg, arch, path, data)
+    return LoadedCheckpoint(model, task, cfg, arch, path, data, digest)

@@ -100,6 +100,7 @@ class ExportConfig:
     graphs: dict[str, GraphPair]  # precision -> graphs
     files: dict[str, str]  # every file of the directory -> SHA-256
     checkpoint: str | None = None
+    checkpoint_sha256: str | None = None  # of the exported checkpoint, to tell which weights these are
     verified_max_logprob_diff: float | None = None
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
@@ -153,6 +154,13 @@ class ExportConfig:
         for key, value in sizes.items():
             if value < 1:
                 raise _KeyProblem(key, f"key '{key}': must be positive, got {value}")
+        dims = self.dims
+        if dims.heads * dims.head_dim != dims.embed_dim:  # fairseq's attention splits embed_dim evenly
+            raise _KeyProblem("dims.embed_dim", f"key 'dims.embed_dim': {dims.embed_dim} is not dims.heads x "
+                              f"dims.head_dim = {dims.heads} x {dims.head_dim}")
+        digest = self.checkpoint_sha256
+        if digest is not None and not (len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+            raise _KeyProblem("checkpoint_sha256", f"key 'checkpoint_sha256': not a SHA-256 hex digest: {digest[:80]!r}")
         if self.task == "text":
             self._check_text()
         else:
@@ -180,6 +188,10 @@ class ExportConfig:
             raise _KeyProblem("source.fields", "key 'source.fields': no fields")
         dictionaries = _required(self.source.dictionaries, "source.dictionaries")
         vocab = _required(self.dims.field_vocab, "dims.field_vocab")
+        kept = self.source.max_records
+        if kept is not None and not 1 <= kept <= self.max_source_positions:
+            raise _KeyProblem("source.max_records", f"key 'source.max_records': {kept} is outside "
+                              f"[1, max_source_positions = {self.max_source_positions}]")
         for name in fields:
             self._listed(f"source.dictionaries.{name}", _required(dictionaries.get(name), f"source.dictionaries.{name}"))
             _required(vocab.get(name), f"dims.field_vocab.{name}")

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,7 @@ from tlm_fairseq.files import atomic_write, iter_lines, write_text_atomic
 from . import search_options
 from .arguments import non_negative_int, positive_int
 from .errors import FileProblem, InputProblem
+from .graph_check import check_graphs
 from .model_dir import ModelDir
 from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode
 from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search
@@ -66,6 +68,7 @@ class Generator:
                  fp16: bool = False, io_binding: bool | None = None) -> None:
         self.model = ModelDir.load(model_dir)
         self.sessions = Sessions.open(self.model, device, threads, fp16)
+        check_graphs(self.model, self.sessions)  # a config the graphs contradict fails here, not per request
         self.io_binding = self.sessions.provider == CUDA if io_binding is None else io_binding
         self.source = SourceEncoder(self.model)
         self.target = TargetDecoder(self.model)
@@ -214,6 +217,32 @@ def write_outputs(results: Sequence[Result | None], out: Path | None, fmt: str) 
         emit(handle)
 
 
+def check_output_path(path: Path, flag: str) -> None:
+    """Refuse an output path that cannot be written, before any work: a folder, a path under a
+    file, a folder we may not write in. Missing folders are fine (``atomic_write`` creates them)."""
+    if path.is_dir():
+        raise FileProblem(path, f"{flag} names a folder; give a file name")
+    folder = path.absolute().parent
+    while not folder.exists() and not folder.is_symlink():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise FileProblem(path, f"{flag}: {folder} is a file, not a folder")
+    try:  # the way atomic_write will write: a temporary file in that folder
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise FileProblem(path, f"{flag}: cannot write in {folder}: {err.strerror}") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    outputs = [(path, flag) for path, flag in ((args.output, "--output"), (args.stats_json, "--stats-json")) if path]
+    for path, flag in outputs:
+        check_output_path(path, flag)
+    if len(outputs) == 2 and outputs[0][0].absolute() == outputs[1][0].absolute():
+        raise FileProblem(args.output, "--output and --stats-json name the same file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = CliParser(prog="tlm-generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", type=Path, required=True, help="directory written by tlm-export")
@@ -235,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> None:
+    check_outputs(args)  # before the model loads and long before the work is done
     binding = {"auto": None, "on": True, "off": False}[args.io_binding]
     gen = Generator(args.model_dir, args.device, args.threads, args.fp16, binding)
     opts = gen.options(**search_options.from_arguments(args))

@@ -306,6 +306,7 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             field_vocab, source_vocab = None, sizes["source"]
         config = ExportConfig(
             task="records" if ckpt.reads_records else "text", arch=ckpt.arch, checkpoint=checkpoint.name,
+            checkpoint_sha256=ckpt.sha256,
             opset=opset, dims=Dims(**dims, source_vocab=source_vocab, field_vocab=field_vocab),
             symbols=SpecialIds(bos=target_dict.bos(), pad=pad, eos=eos, unk=target_dict.unk()),
             source=source, target=Target(dict_names["target"]), tokenizer=tok_spec,

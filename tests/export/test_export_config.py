@@ -22,7 +22,7 @@ def text_config() -> dict[str, Any]:
     """A complete config of a text model, as tlm-export writes it."""
     return {
         "format": "tlm-fairseq-onnx", "format_version": 1, "task": "text", "arch": "tlm_transformer",
-        "checkpoint": "checkpoint_last.pt", "opset": 17,
+        "checkpoint": "checkpoint_last.pt", "checkpoint_sha256": "ab" * 32, "opset": 17,
         "dims": {"encoder_layers": 2, "decoder_layers": 2, "heads": 4, "head_dim": 16, "embed_dim": 64,
                  "target_vocab": 60, "source_vocab": 60, "field_vocab": None},
         "symbols": {"bos": 0, "pad": 1, "eos": 2, "unk": 3},

@@ -71,6 +71,8 @@ def screenshot(args: argparse.Namespace) -> None:
             driver.find_element(By.ID, "correct").click()
             WebDriverWait(driver, 120).until(lambda d: d.find_element(By.ID, "result").is_displayed()
                                              or d.find_element(By.ID, "error").is_displayed())
+            if driver.find_element(By.ID, "error").is_displayed():
+                raise UserError(f"the page shows an error: {driver.find_element(By.ID, 'error').text}")
             height = driver.execute_script("return document.documentElement.scrollHeight")
             driver.set_window_size(1100, max(900, height + 40))
             args.out.parent.mkdir(parents=True, exist_ok=True)

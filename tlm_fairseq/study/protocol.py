@@ -146,13 +146,14 @@ class Protocol:
         return chosen
 
     def test_runs(self, chosen: Mapping[str, Setting]) -> list[Run]:
-        return [Run(chosen[m], seed) for m in self.methods for seed in self.test_seeds]
+        """Seed by seed, every method within a seed: a study stopped part-way still has paired runs."""
+        return [Run(chosen[m], seed) for seed in self.test_seeds for m in self.methods]
 
     def ablation_runs(self, chosen: Mapping[str, Setting]) -> list[Run]:
         if "tlm" not in chosen or not self.ablation_seeds:
             return []
         rate = chosen["tlm"].rate
-        return [Run(Setting("tlm", rate, mode), seed) for mode in TLM_MODES for seed in self.ablation_seeds]
+        return [Run(Setting("tlm", rate, mode), seed) for seed in self.ablation_seeds for mode in TLM_MODES]
 
     def planned(self, valid_loss: Mapping[Run, float]) -> tuple[list[Run], bool]:
         """Every run known so far (deduplicated, in phase order), and whether the plan is final

@@ -317,7 +317,7 @@ def write_plots(study: Study, out: Path) -> None:
     p = study.protocol
     panels = [("methods (chosen settings)", method_groups(study), p.test_seeds),
               ("TLM modes (chosen rate)", mode_groups(study), p.ablation_seeds)]
-    panels = [x for x in panels if x[1]]
+    panels = [x for x in panels if any(study.runs_of(setting, x[2]) for _, setting in x[1])]
     if panels:
         fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
         for ax, (title, groups, seeds) in zip(axes[0], panels):

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -38,6 +38,7 @@ class Study:
     resamples: int = 1000
     #: scores of copying the source unchanged (``baseline.json``), shown above the methods
     baseline: dict | None = None
+    _stats: dict = field(default_factory=dict, repr=False)  # per-sentence statistics read so far
 
     @property
     def chosen(self) -> dict[str, Setting] | None:
@@ -55,14 +56,11 @@ class Study:
         return float(self.results[run]["scores"][self.split][metric])
 
     def sentence_stats(self, run: Run, metric: str) -> np.ndarray:
-        cache = getattr(self, "_cache", None)
-        if cache is None:
-            cache = self._cache = {}
         key = (run, self.split)
-        if key not in cache:
+        if key not in self._stats:
             with open(self.runs_dir / run.id / f"{self.split}.stats.json", encoding="utf-8") as fh:
-                cache[key] = json.load(fh)
-        return np.asarray(cache[key][metric], dtype=float)
+                self._stats[key] = json.load(fh)
+        return np.asarray(self._stats[key][metric], dtype=float)
 
     def cap_hits(self, runs: Sequence[Run]) -> int:
         return sum(bool(self.results[r]["cap_hit"]) for r in runs)

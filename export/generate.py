@@ -12,13 +12,14 @@ input order. Search semantics are fairseq's (see ``export.search``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,10 +36,12 @@ from .errors import FileProblem, InputProblem
 from .graph_check import check_graphs
 from .model_dir import ModelDir
 from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode
-from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search
+from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search, max_lengths
 from .tokenizers import SourceEncoder, TargetDecoder
 
 log = logging.getLogger("tlm.generate")
+
+Gate = Callable[[], contextlib.AbstractContextManager[None]]  # wraps one model call
 
 
 @dataclass
@@ -124,8 +127,18 @@ class Generator:
         if batch:
             yield batch
 
-    def search_batch(self, sources: Sequence[np.ndarray], opts: SearchOptions) -> list[list[Hypothesis]]:
-        """One padded batch through the encoder and the search."""
+    def search_work(self, sources: Sequence[np.ndarray], opts: SearchOptions) -> int:
+        """The most decoder work the search may do: beam x maximum output length, summed over inputs.
+
+        An upper bound (a hypothesis may finish early), known before searching, so a server can
+        refuse a request that asks for too much before it costs anything.
+        """
+        lengths = np.asarray([len(s) for s in sources])
+        return int(opts.beam * max_lengths(lengths, opts, self.model.config.max_target_positions).sum())
+
+    def search_batch(self, sources: Sequence[np.ndarray], opts: SearchOptions,
+                     gate: Gate = contextlib.nullcontext) -> list[list[Hypothesis]]:
+        """One padded batch through the encoder and the search; each model call runs inside ``gate()``."""
         pad = self.symbols.pad
         longest = max(len(s) for s in sources)
         src = np.full((len(sources), longest, *sources[0].shape[1:]), pad, dtype=np.int64)
@@ -133,17 +146,21 @@ class Generator:
             src[row, : len(s)] = s
         dims = self.model.config.dims
         state_cls = BoundDecoderState if self.io_binding else DecoderState
-        state = state_cls(self.sessions, encode(self.sessions, src), dims.heads, dims.head_dim)
+        with gate():
+            encoded = encode(self.sessions, src)
+        state = GatedState(state_cls(self.sessions, encoded, dims.heads, dims.head_dim), gate)
         lengths = np.asarray([len(s) for s in sources])
         search = greedy_search if opts.beam == 1 else beam_search
         return search(state, lengths, opts, self.symbols, self.model.config.max_target_positions)
 
     def generate_ids(self, sources: Sequence[np.ndarray], opts: SearchOptions, batch_size: int = 32,
-                     max_tokens: int | None = None) -> list[list[Hypothesis]]:
+                     max_tokens: int | None = None, gate: Gate = contextlib.nullcontext) -> list[list[Hypothesis]]:
+        """Hypotheses per source, in order. ``gate`` wraps every model call: the server's scheduler
+        shares the model between concurrent searches through it, and stops one by raising there."""
         results: list[list[Hypothesis]] = [[] for _ in sources]
         start = time.perf_counter()
         for batch in self.batches(sources, batch_size, max_tokens):
-            for i, hyps in zip(batch, self.search_batch([sources[i] for i in batch], opts)):
+            for i, hyps in zip(batch, self.search_batch([sources[i] for i in batch], opts, gate)):
                 results[i] = hyps
         self.stats.seconds += time.perf_counter() - start
         self.stats.sentences += len(sources)
@@ -163,6 +180,20 @@ class Generator:
         sources, opts = self.prepare(inputs, **options)
         hyps = self.generate_ids(sources, opts, batch_size, max_tokens)
         return [self.to_result(h, opts.nbest) for h in hyps]
+
+
+class GatedState:
+    """A decoder state whose every step runs inside ``gate()`` (see ``Generator.generate_ids``)."""
+
+    def __init__(self, state: DecoderState, gate: Gate) -> None:
+        self.state, self.gate = state, gate
+
+    def step(self, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
+        with self.gate():
+            return self.state.step(tokens, reorder)
+
+    def keep_sentences(self, keep: np.ndarray) -> None:
+        self.state.keep_sentences(keep)
 
 
 STDIN = "/dev/stdin"

@@ -8,23 +8,33 @@ people to do the same; ``GET /health`` names the model, the execution provider a
 defaults. The request's search options, their names and ranges come from
 ``export.search_options``, like tlm-generate's and tlm-serve's own flags.
 Every rejection is a JSON ``{"error": {"code", "message"}}`` with a 4xx status that says what was
-wrong: 400 unreadable JSON, 413 body too large, 422 invalid fields or inputs, 503 too many pending
-requests. The body is read in chunks and refused as soon as it passes the limit.
+wrong: 400 unreadable or too deeply nested JSON, 408 body too slow, 413 body too large, 422 invalid
+fields or inputs or more work than ``--max-work``, 503 too many pending requests.
+
+Under abuse: the body is read in chunks and refused as soon as it passes the limit or the read
+timeout; a connection that sends no complete request head in time is closed
+(``export.connections``); a client that disconnects is logged in one line and its search stops
+(``export.http_io``); concurrent searches share the model one step at a time, smallest consumer
+first, so one large request does not stall small ones (``export.batcher``). SIGTERM stops
+accepting connections, lets in-flight requests finish (at most ``--shutdown-timeout`` seconds) and
+exits 0.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import asyncio
 import logging
+import signal
 import sys
 import time
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tlm_fairseq.cli import CliParser, run_cli
@@ -33,10 +43,13 @@ from . import search_options
 from preprocess.cgec.tokenize_zh import normalize_with_offsets
 
 from .batcher import MicroBatcher, Overloaded
+from .connections import protocol_with_head_timeout
 from .correct import Sentence, TextModel, correction_reply, identity_normalizer, split_sentences
 from .errors import ExportError, InputProblem
 from .arguments import float_range, int_range, non_negative_int, positive_int
 from .generate import Generator
+from .http_io import ClientGone, RequestError, error, parse_json, read_body, unless_client_leaves
+from .search import Hypothesis, SearchOptions
 from .tokenizers import ZhCharCodec
 
 log = logging.getLogger("tlm.serve")
@@ -51,6 +64,12 @@ class Limits:
     max_pending: int = 64  # requests waiting or running
     max_batch_inputs: int = 64  # inputs merged into one search batch
     batch_wait_ms: float = 5.0
+    max_work: int = 100_000  # beam x maximum output length, summed over a request's inputs
+    max_running: int = 4  # batches searched concurrently (sharing the model step by step)
+    read_timeout: float = 15.0  # seconds for a request head, and then for its body
+    keep_alive_timeout: float = 5.0  # idle seconds before a kept-alive connection is closed
+    shutdown_timeout: float = 30.0  # seconds in-flight requests get after SIGTERM
+    max_connections: int = 1000  # open connections; uvicorn answers 503 beyond
 
 
 def request_model(name: str = "GenerateRequest", **fields: Any) -> type[BaseModel]:
@@ -70,33 +89,6 @@ CorrectRequest = request_model("CorrectRequest", text=(str, ...))
 PAGE = resources.files("export").joinpath("static/index.html").read_bytes()
 
 
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.response = error(status, code, message)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused (413) once it passes ``limit`` bytes, declared or streamed."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise RequestError(400, "bad_request", "Content-Length is not a number")
-        if int(declared) > limit:
-            raise RequestError(413, "body_too_large", f"request body is {declared} bytes; the limit is {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, "body_too_large", f"request body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def describe_validation(err: ValidationError) -> str:
     parts = []
     for item in err.errors()[:5]:
@@ -107,10 +99,7 @@ def describe_validation(err: ValidationError) -> str:
 
 def validate(body: bytes, schema: type[BaseModel]) -> Any:
     """The body parsed as JSON and checked against ``schema``, or a RequestError saying what is wrong."""
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise RequestError(400, "invalid_json", f"body is not valid JSON: {err}") from None
+    payload = parse_json(body)
     if not isinstance(payload, dict):
         raise RequestError(422, "invalid_request", f"body must be a JSON object, got {type(payload).__name__}")
     try:
@@ -162,8 +151,13 @@ def text_model(gen: Generator) -> TextModel:
     return TextModel(codec.encode, codec.decode, normalizer, frozenset(gen.target.dictionary.symbols))
 
 
+def overloaded(err: Overloaded) -> RequestError:
+    return RequestError(503, "overloaded", f"server busy: {err}; retry later", headers={"Retry-After": "1"})
+
+
 def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
-    batcher = MicroBatcher(gen.generate_ids, limits.max_batch_inputs, limits.batch_wait_ms / 1000, limits.max_pending)
+    batcher = MicroBatcher(gen.generate_ids, limits.max_batch_inputs, limits.batch_wait_ms / 1000, limits.max_pending,
+                           limits.max_running)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -175,37 +169,66 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
     corrector = text_model(gen) if gen.model.task == "text" else None
     app.state.batcher = batcher
 
+    def prepare(inputs: list[Any], overrides: dict[str, Any], item: Callable[[int], str]) -> tuple[list[Any], SearchOptions]:
+        """Encoded inputs and options within the server's limits, or a RequestError (``item(i)``
+        names input ``i`` in messages)."""
+        try:
+            sources, opts = gen.prepare(inputs, **overrides)
+        except InputProblem as err:
+            raise RequestError(422, "invalid_input", f"{item(err.index)}: {err.problem}") from None
+        except ValueError as err:  # search_options.OptionError, min_len above max_len
+            raise RequestError(422, "invalid_request", str(err)) from None
+        if opts.beam > limits.max_beam:
+            raise RequestError(422, "invalid_request", f"beam: {opts.beam} is above the server's limit of {limits.max_beam}")
+        work = gen.search_work(sources, opts)
+        if work > limits.max_work:
+            raise RequestError(422, "too_much_work", f"this request may take up to {work} beam steps ({len(sources)} "
+                               f"input(s) x beam {opts.beam} x their maximum output lengths); the server's budget is "
+                               f"{limits.max_work} per request: send fewer inputs, a smaller beam or a lower "
+                               "max_len_a/max_len_b")
+        return sources, opts
+
+    async def search(request: Request, sources: list[Any], opts: SearchOptions) -> list[list[Hypothesis]]:
+        """The batcher's answer; stopped (ClientGone) if the client leaves first."""
+        try:
+            return await unless_client_leaves(request, batcher.submit(sources, opts))
+        except Overloaded as err:
+            raise overloaded(err) from None
+        except asyncio.CancelledError:  # uvicorn's --shutdown-timeout ran out: answer instead of a bare 500
+            raise RequestError(503, "shutting_down", "the server is shutting down and could not finish this request "
+                               "in time; retry", headers={"Retry-After": "1", "Connection": "close"}) from None
+
+    def client_left(request: Request, err: ClientGone) -> Response:
+        client = f"{request.client.host}:{request.client.port}" if request.client else "a client"
+        log.info("%s left %s %s %s; nothing was sent", client, request.method, request.url.path, err)
+        return Response(status_code=499)  # nginx's "client closed request": nobody reads it
+
     @app.get("/health")
     async def health() -> dict[str, Any]:
         cfg = gen.model.config
         return {
             "status": "ok",
-            "model": {"dir": str(gen.model.root), "arch": cfg.arch, "task": cfg.task,
-                      "checkpoint": cfg.checkpoint, "precision": gen.sessions.precision},
+            "model": {"dir": str(gen.model.root), "arch": cfg.arch, "task": cfg.task, "checkpoint": cfg.checkpoint,
+                      "checkpoint_sha256": cfg.checkpoint_sha256, "precision": gen.sessions.precision},
             "provider": gen.provider,
             "search_defaults": gen.defaults.as_dict(),  # what a request gets for the options it leaves out
+            "limits": {"max_inputs": limits.max_inputs, "max_input_chars": limits.max_input_chars,
+                       "max_beam": limits.max_beam, "max_work": limits.max_work},
             "pending": batcher.pending, "batches": batcher.batches, "requests": batcher.requests,
+            "stopped": batcher.stopped,  # searches stopped because their clients left
         }
 
     @app.post("/v1/generate")
-    async def generate(request: Request) -> JSONResponse:
+    async def generate(request: Request) -> Response:
         try:
-            body = await read_body(request, limits.max_body_bytes)
+            body = await read_body(request, limits.max_body_bytes, limits.read_timeout)
             inputs, overrides = parse_request(body, gen, limits)
-            sources, opts = gen.prepare(inputs, **overrides)
-            if opts.beam > limits.max_beam:
-                raise RequestError(422, "invalid_request", f"beam: {opts.beam} is above the server's limit of {limits.max_beam}")
+            sources, opts = prepare(inputs, overrides, lambda i: f"inputs.{i}")
+            hyps = await search(request, sources, opts)
         except RequestError as err:
             return err.response
-        except InputProblem as err:
-            return error(422, "invalid_input", f"inputs.{err.index}: {err.problem}")
-        except ValueError as err:
-            return error(422, "invalid_request", str(err))
-        try:
-            hyps = await batcher.submit(sources, opts)
-        except Overloaded as err:
-            return JSONResponse({"error": {"code": "overloaded", "message": f"server busy: {err}; retry later"}},
-                                status_code=503, headers={"Retry-After": "1"})
+        except ClientGone as err:
+            return client_left(request, err)
         results = [gen.to_result(h, opts.nbest) for h in hyps]
         reply: dict[str, Any] = {"outputs": [r.output for r in results], "scores": [r.score for r in results]}
         if opts.nbest > 1:
@@ -220,25 +243,17 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
                                            "style-src 'unsafe-inline'; img-src 'self' data:"})
 
     @app.post("/v1/correct")
-    async def correct(request: Request) -> JSONResponse:
+    async def correct(request: Request) -> Response:
         started = time.perf_counter()
         try:
-            body = await read_body(request, limits.max_body_bytes)
+            body = await read_body(request, limits.max_body_bytes, limits.read_timeout)
             text, sentences, overrides = parse_correction(body, gen, limits)
-            sources, opts = gen.prepare([s.text for s in sentences], **overrides)
-            if opts.beam > limits.max_beam:
-                raise RequestError(422, "invalid_request", f"beam: {opts.beam} is above the server's limit of {limits.max_beam}")
+            sources, opts = prepare([s.text for s in sentences], overrides, lambda i: f"sentence {i + 1}")
+            hyps = await search(request, sources, opts)
         except RequestError as err:
             return err.response
-        except InputProblem as err:
-            return error(422, "invalid_input", f"sentence {err.index + 1}: {err.problem}")
-        except ValueError as err:
-            return error(422, "invalid_request", str(err))
-        try:
-            hyps = await batcher.submit(sources, opts)
-        except Overloaded as err:
-            return JSONResponse({"error": {"code": "overloaded", "message": f"server busy: {err}; retry later"}},
-                                status_code=503, headers={"Retry-After": "1"})
+        except ClientGone as err:
+            return client_left(request, err)
         best = [gen.target.symbols(h[0].tokens) if h else [] for h in hyps]
         reply = correction_reply(corrector, text, sentences, best)
         reply.update(time_ms=(time.perf_counter() - started) * 1000, provider=gen.provider)
@@ -273,6 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="inputs merged into one batch")
     limits.add_argument("--batch-wait-ms", type=float_range(0, 10_000), default=d.batch_wait_ms,
                         help="how long a batch waits for company")
+    limits.add_argument("--max-work", type=positive_int, default=d.max_work,
+                        help="beam x maximum output length, summed over a request's inputs; more gets 422")
+    limits.add_argument("--max-running", type=positive_int, default=d.max_running,
+                        help="batches searched at once, sharing the model step by step (small ones first)")
+    limits.add_argument("--max-connections", type=positive_int, default=d.max_connections,
+                        help="open connections; more get 503")
+    timeouts = parser.add_argument_group("timeouts (seconds)")
+    timeouts.add_argument("--read-timeout", type=float_range(0.1, 3600), default=d.read_timeout,
+                          help="for a request's head (from connect or the previous answer), then for its body (408)")
+    timeouts.add_argument("--keep-alive-timeout", type=float_range(0.1, 3600), default=d.keep_alive_timeout,
+                          help="idle time before a kept-alive connection is closed")
+    timeouts.add_argument("--shutdown-timeout", type=float_range(0, 3600), default=d.shutdown_timeout,
+                          help="after SIGTERM, how long in-flight requests may take before they are cancelled")
     search = parser.add_argument_group("search defaults for requests that do not set them (fairseq's meaning)")
     search_options.add_arguments(search, defaults_from="the export's")
     return parser
@@ -281,15 +309,44 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    limits = Limits(args.max_inputs, args.max_input_chars, args.max_body_bytes, args.max_beam, args.max_pending,
-                    args.max_batch_inputs, args.batch_wait_ms)
+    limits = Limits(max_inputs=args.max_inputs, max_input_chars=args.max_input_chars,
+                    max_body_bytes=args.max_body_bytes, max_beam=args.max_beam, max_pending=args.max_pending,
+                    max_batch_inputs=args.max_batch_inputs, batch_wait_ms=args.batch_wait_ms, max_work=args.max_work,
+                    max_running=args.max_running, read_timeout=args.read_timeout,
+                    keep_alive_timeout=args.keep_alive_timeout, shutdown_timeout=args.shutdown_timeout,
+                    max_connections=args.max_connections)
     gen = Generator(args.model_dir, args.device, args.threads, args.fp16)
     gen.defaults = gen.options(**search_options.from_arguments(args))
     if gen.defaults.beam > limits.max_beam:
         raise ExportError(f"the default beam {gen.defaults.beam} is above --max-beam {limits.max_beam}; "
                           "lower it with --beam")
+    config = uvicorn.Config(create_app(gen, limits), host=args.host, port=args.port, log_level="warning",
+                            http=protocol_with_head_timeout(limits.read_timeout),
+                            timeout_keep_alive=limits.keep_alive_timeout,  # type: ignore[arg-type] - a float works
+                            timeout_graceful_shutdown=limits.shutdown_timeout,  # type: ignore[arg-type]
+                            limit_concurrency=limits.max_connections)
+    server = uvicorn.Server(config)
     log.info("serving %s on %s at http://%s:%d", gen.model.root, gen.provider, args.host, args.port)
-    uvicorn.run(create_app(gen, limits), host=args.host, port=args.port, log_level="warning")
+    with exit_quietly_after_signals():
+        server.run()
+
+
+@contextmanager
+def exit_quietly_after_signals() -> Iterator[None]:
+    """uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler that
+    was installed before it: make that a clean exit (0 for SIGTERM, 130 for SIGINT), not a kill."""
+    def terminated(signum: int, frame: object) -> None:
+        log.info("stopped by SIGTERM (in-flight requests were answered or timed out)")
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise SystemExit(130)
+
+    previous = signal.signal(signal.SIGTERM, terminated), signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
 
 
 def main(argv: list[str] | None = None) -> int:

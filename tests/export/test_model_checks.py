@@ -76,11 +76,22 @@ def test_config_contradicting_the_graphs_is_refused_at_load(cgec, tmp_path, edit
 
 
 def test_a_graph_of_the_other_task_is_refused(cgec, rotowire, tmp_path):
+    text = json.loads((cgec["model_dir"] / "config.json").read_text())
+
     def text_graphs(config: dict[str, Any], folder: Path) -> None:
-        for name in ("encoder.onnx", "decoder.onnx"):
+        """The text model's float32 graphs (with any external weight files) in place of the record model's."""
+        def graph_files(files: dict[str, str]) -> list[str]:
+            return [name for name in files if name.startswith(("encoder", "decoder"))]
+
+        for name in graph_files(config["files"]):
+            (folder / name).unlink()
+            del config["files"][name]
+        for name in graph_files(text["files"]):
             shutil.copyfile(cgec["model_dir"] / name, folder / name)
-        text = json.loads((cgec["model_dir"] / "config.json").read_text())["dims"]
-        config["dims"].update({k: text[k] for k in ("encoder_layers", "decoder_layers", "heads", "head_dim", "embed_dim")})
+            config["files"][name] = ""
+        config["graphs"] = {"float32": text["graphs"]["float32"]}
+        config["dims"].update({k: text["dims"][k] for k in ("encoder_layers", "decoder_layers", "heads", "head_dim",
+                                                            "embed_dim")})
 
     folder = variant(rotowire["model_dir"], tmp_path / "model", text_graphs)
     with pytest.raises(ConfigProblem) as err:

@@ -1,0 +1,140 @@
+"""MicroBatcher without a model: small requests overtake a long search step by step, a search nobody
+waits for stops at its next model call, a job cancelled while queued never runs, stop() stops all."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from export.batcher import MicroBatcher
+from export.generate import Gate
+from export.search import Hypothesis, SearchOptions
+
+STEP_SECONDS = 0.005
+
+
+class FakeModel:
+    """A 'search' of ``steps`` model calls per batch (the first source's value), recording the order."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []  # the steps value of the batch that made each call
+        self.searches: list[list[int]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, sources: Sequence[np.ndarray], opts: SearchOptions, *, gate: Gate) -> list[list[Hypothesis]]:
+        steps = int(sources[0][0])
+        with self.lock:
+            self.searches.append([int(s[0]) for s in sources])
+        for _ in range(steps):
+            with gate():
+                time.sleep(STEP_SECONDS)
+                with self.lock:
+                    self.calls.append(steps)
+        return [[Hypothesis([int(s[0])], 0.0, [0.0])] for s in sources]
+
+
+def job(steps: int) -> list[np.ndarray]:
+    return [np.asarray([steps])]
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, timeout=60))
+
+
+def test_a_small_request_overtakes_a_long_search():
+    model = FakeModel()
+
+    async def scenario() -> tuple[int, int]:
+        batcher = MicroBatcher(model, max_wait=0)
+        batcher.start()
+        big = asyncio.ensure_future(batcher.submit(job(400), SearchOptions(beam=2)))
+        while len(model.calls) < 20:  # the long search is under way
+            await asyncio.sleep(0.01)
+        small = await batcher.submit(job(5), SearchOptions(beam=1))
+        big_calls_when_small_done = model.calls.count(400)
+        assert small == [[Hypothesis([5], 0.0, [0.0])]] and not big.done()
+        await big
+        await batcher.stop()
+        return big_calls_when_small_done, model.calls.index(5)
+
+    big_calls, first_small = run(scenario())
+    # the small search got the model at the next step and kept it: 5 calls in a row, a few big ones meanwhile
+    small_calls = [i for i, steps in enumerate(model.calls) if steps == 5]
+    assert small_calls == list(range(first_small, first_small + 5))
+    assert big_calls < 400 and model.calls.count(400) == 400
+
+
+def test_a_search_nobody_waits_for_stops_and_others_are_served():
+    model = FakeModel()
+
+    async def scenario() -> MicroBatcher:
+        batcher = MicroBatcher(model, max_wait=0)
+        batcher.start()
+        doomed = asyncio.ensure_future(batcher.submit(job(1000), SearchOptions(beam=2)))
+        while len(model.calls) < 10:
+            await asyncio.sleep(0.01)
+        doomed.cancel()  # what the server does when the client disconnects
+        assert await batcher.submit(job(3), SearchOptions(beam=1)) == [[Hypothesis([3], 0.0, [0.0])]]
+        while batcher.stopped == 0:
+            await asyncio.sleep(0.01)
+        await batcher.stop()
+        return batcher
+
+    batcher = run(scenario())
+    assert batcher.stopped == 1 and model.calls.count(1000) < 1000 and batcher.pending == 0
+
+
+def test_a_job_cancelled_while_queued_never_runs():
+    model = FakeModel()
+
+    async def scenario() -> None:
+        batcher = MicroBatcher(model, max_wait=0.3)
+        batcher.start()
+        queued = asyncio.ensure_future(batcher.submit(job(7), SearchOptions(beam=1)))
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        await asyncio.sleep(0.5)
+        assert await batcher.submit(job(2), SearchOptions(beam=1)) == [[Hypothesis([2], 0.0, [0.0])]]
+        await batcher.stop()
+
+    run(scenario())
+    assert model.searches == [[2]]
+
+
+def test_stop_ends_running_searches_and_fails_their_requests():
+    model = FakeModel()
+
+    async def scenario() -> None:
+        batcher = MicroBatcher(model, max_wait=0)
+        batcher.start()
+        running = asyncio.ensure_future(batcher.submit(job(100_000), SearchOptions(beam=2)))
+        while not model.calls:
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        await batcher.stop()
+        assert time.monotonic() - started < 5
+        with pytest.raises(RuntimeError, match="shutting down"):
+            await running
+
+    run(scenario())
+    assert model.calls.count(100_000) < 1000
+
+
+def test_same_options_are_merged_and_limits_are_checked():
+    model = FakeModel()
+
+    async def scenario() -> None:
+        batcher = MicroBatcher(model, max_wait=0.05)
+        batcher.start()
+        replies = await asyncio.gather(*(batcher.submit(job(1), SearchOptions(beam=3)) for _ in range(5)))
+        assert all(r == [[Hypothesis([1], 0.0, [0.0])]] for r in replies)
+        await batcher.stop()
+        assert batcher.batches == 1 and batcher.requests == 5
+
+    run(scenario())
+    with pytest.raises(ValueError):
+        MicroBatcher(model, max_running=0)

@@ -55,23 +55,28 @@ def mix(logits: Tensor, p_gen: Tensor, attn: Tensor, source_ids: Tensor, size: i
 
     ``logits``: ``(B, T, V)`` of the output layer; ``source_ids``: ``(B, S)`` output id of each
     record (padded records, whose weight is zero, must carry an id below ``V``, e.g. the pad
-    index); ``size >= V``: the batch's extended
-    vocabulary size. Vocabulary entries are always finite (probabilities below float32's smallest
-    normal number are clamped to it, where ``log_softmax`` would be finite too); an extended id that
-    no record of the game produces has probability zero, ``-inf``.
+    index); ``size >= V``: the batch's extended vocabulary size. Vocabulary entries are always
+    finite (probabilities below float32's smallest normal number are clamped to it, where
+    ``log_softmax`` would be finite too); an extended id that no record of the game produces has
+    probability zero, ``-inf``.
     """
+    return mix_slots(logits, p_gen, attn, source_ids, logits.new_zeros(size - logits.size(-1), dtype=torch.float))
+
+
+def mix_slots(logits: Tensor, p_gen: Tensor, attn: Tensor, source_ids: Tensor, slots: Tensor) -> Tensor:
+    """:func:`mix` with the extended ids' count given as the length of ``slots`` (zeros, float32):
+    a shape instead of a number, so that a traced ONNX graph keeps it dynamic."""
     batch, steps, vocab = logits.shape
     probs = torch.softmax(logits.float(), dim=-1) * p_gen
-    if size > vocab:
-        probs = torch.cat([probs, probs.new_zeros(batch, steps, size - vocab)], dim=-1)
+    extension = slots.view(1, 1, -1).expand(batch, steps, -1)
+    probs = torch.cat([probs, extension], dim=-1)
     ids = source_ids.unsqueeze(1).expand(batch, steps, source_ids.size(1))
     probs = probs.scatter_add(-1, ids, attn * (1.0 - p_gen))
     lprobs = probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
-    if size == vocab:
-        return lprobs
-    present = torch.zeros(batch, size, dtype=torch.bool, device=logits.device)
-    present[:, :vocab] = True
-    present.scatter_(1, source_ids, True)
+    known = torch.ones(batch, vocab, dtype=torch.bool, device=logits.device)
+    unknown = torch.zeros_like(slots, dtype=torch.bool).view(1, -1).expand(batch, -1)
+    present = torch.cat([known, unknown], dim=1)
+    present = present.scatter(1, source_ids, torch.ones_like(source_ids, dtype=torch.bool))
     return lprobs.masked_fill(~present.unsqueeze(1), float("-inf"))
 
 

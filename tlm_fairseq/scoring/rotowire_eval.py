@@ -32,7 +32,7 @@ from ..cli import CliParser, run_cli
 from ..errors import InputError, UserError
 from ..files import iter_lines, write_text_atomic
 from ..generation_output import best_hypotheses
-from .bleu import content_stats, corpus_bleu, treebank_tokenize
+from .bleu import NUMBER, content_stats, corpus_bleu, treebank_tokenize
 from .record_support import UNK, GameRecords, SupportStats, record_support
 
 PROG = "eval_rotowire"
@@ -125,8 +125,10 @@ def evaluate(
     print(f"<unk> in the outputs: {_percent(unk, length)} of tokens")
     share = _ratio(supported, numbers)
     print(f"numbers found among the game's record values: {_percent(supported, numbers)}")
+    reference_numbers = sum(bool(NUMBER.match(t)) for r in references for t in r.split())
     results = {"games": games_count, "mean_length": length / games_count, "reference_mean_length": reference_length,
-               "unk_rate": _ratio(unk, length), "number_share": share}  # fmt: skip
+               "unk_rate": _ratio(unk, length), "number_share": share, "numbers_per_game": numbers / games_count,
+               "reference_numbers_per_game": reference_numbers / games_count}  # fmt: skip
     hyp_support, ref_support = _support(hypotheses, games), _support(references, games)
     if hyp_support is None or ref_support is None:
         print("relation precision: n/a (needs the split's entity.txt and type.txt)")

@@ -48,6 +48,10 @@ def check_supported(model: nn.Module, checkpoint: str, arch: str) -> None:
     encoder, decoder = getattr(model, "encoder", None), getattr(model, "decoder", None)
     if encoder is None or decoder is None or not hasattr(encoder, "layers") or not hasattr(decoder, "layers"):
         raise UnsupportedModel(checkpoint, f"architecture {arch!r} is not a transformer encoder-decoder")
+    if getattr(decoder, "copy_layer", None) is not None:
+        raise UnsupportedModel(checkpoint, f"architecture {arch!r} was trained with --copy; exporting copy "
+                               "models is not built yet (see docs/rotowire-copy/export-design.md): "
+                               "generate with fairseq-generate --task data_to_text")
     problems = []
     for i, layer in enumerate(encoder.layers):
         problems += _layer_problems(layer, f"encoder.layers.{i}", decoder=False)

@@ -98,3 +98,11 @@ def test_eval_script_reports_record_support_of_a_copy_model(trained, tmp_path):
     assert "the references under the same proxies: numbers" in out.stdout
     result = json.loads(scores.read_text())
     assert result["games"] == 4 and 0 <= result["reference_relation_precision"] <= 1
+
+
+def test_export_refuses_a_copy_model_in_one_line(trained, tmp_path):
+    proc = run([PY, "-m", "export.onnx_export", "--checkpoint", trained / "ckpt" / "checkpoint_last.pt",
+                "--data", trained / "bin", "--out", tmp_path / "onnx"], check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and lines[-1].startswith("tlm-export: error: ") and "trained with --copy" in lines[-1]
+    assert not (tmp_path / "onnx").exists()

@@ -23,6 +23,9 @@ def test_default_protocol_plans_tuning_then_test_then_ablation():
     ids = [r.id for r in planned]
     assert "tlm-self-0.2-seed6" in ids and "drophead-0.05-seed2" in ids and "tlm-both-0.2-seed4" in ids
     assert len(planned) == p.total_runs() == 10 + 20 + 10
+    # seed by seed: the test runs of seed 2, then its ablation runs, then seed 3
+    assert ids[10:16] == ["none-seed2", "tlm-both-0.2-seed2", "drophead-0.05-seed2", "attention-dropout-0.05-seed2",
+                          "tlm-siblings-0.2-seed2", "tlm-self-0.2-seed2"]
 
 
 def test_setting_flags_switch_other_regularizers_off_and_names_round_trip():

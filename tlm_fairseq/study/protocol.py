@@ -161,7 +161,11 @@ class Protocol:
         runs = self.tuning_runs()
         chosen = self.choose(valid_loss)
         if chosen is not None:
-            runs += self.test_runs(chosen) + self.ablation_runs(chosen)
+            # seed by seed, the test runs of a seed then its ablation runs: a study stopped part-way
+            # has every comparison on the same seeds
+            test, ablation = self.test_runs(chosen), self.ablation_runs(chosen)
+            for seed in dict.fromkeys((*self.test_seeds, *self.ablation_seeds)):
+                runs += [r for r in test if r.seed == seed] + [r for r in ablation if r.seed == seed]
         return list(dict.fromkeys(runs)), chosen is not None
 
     def total_runs(self) -> int:

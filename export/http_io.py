@@ -7,6 +7,8 @@
   ``RecursionError`` (a 200 KB body of ``[`` used to be a 500); so are a key given twice (parsers
   disagree on which one wins) and lone surrogates (they parse, but are not text and cannot be
   encoded back into an answer);
+* :class:`HeadLimit`: a request head (line and headers) over :data:`MAX_HEAD_BYTES` is a 431, also
+  when it arrived whole in one read (h11 bounds only heads still incomplete);
 * :func:`unless_client_leaves`: awaits work while watching the connection, and cancels the work
   when the client disconnects, so nothing is computed for nobody.
 """
@@ -24,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 MAX_JSON_DEPTH = 32  # a request is an object holding lists of strings or game objects: a few levels
+MAX_HEAD_BYTES = 16 << 10  # request line and headers; h11 refuses a head still incomplete past this size
 
 T = TypeVar("T")
 
@@ -143,3 +146,21 @@ async def unless_client_leaves(request: Request, work: Awaitable[T]) -> T:
             await task
         raise ClientGone("while its request was queued or searched")
     return task.result()
+
+
+class HeadLimit:
+    """ASGI middleware: answer 431 to a request whose line and headers exceed ``limit`` bytes."""
+
+    def __init__(self, app: Any, limit: int = MAX_HEAD_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > self.limit:
+                response = error(431, "head_too_large", f"request line and headers are {size} bytes; "
+                                 f"the limit is {self.limit}", headers={"Connection": "close"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -8,8 +8,9 @@ people to do the same; ``GET /health`` names the model, the execution provider a
 defaults. The request's search options, their names and ranges come from
 ``export.search_options``, like tlm-generate's and tlm-serve's own flags.
 Every rejection is a JSON ``{"error": {"code", "message"}}`` with a 4xx status that says what was
-wrong: 400 unreadable or too deeply nested JSON, 408 body too slow, 413 body too large, 422 invalid
-fields or inputs or more work than ``--max-work``, 503 too many pending requests.
+wrong: 400 unreadable or too deeply nested JSON, 408 body too slow, 413 body too large, 431 headers
+too large, 422 invalid fields or inputs or more work than ``--max-work``, 503 too many pending
+requests (or shutting down).
 
 Under abuse: the body is read in chunks and refused as soon as it passes the limit or the read
 timeout; a connection that sends no complete request head in time is closed
@@ -48,7 +49,7 @@ from .correct import Sentence, TextModel, correction_reply, identity_normalizer,
 from .errors import ExportError, InputProblem
 from .arguments import float_range, int_range, non_negative_int, positive_int
 from .generate import Generator
-from .http_io import ClientGone, RequestError, error, parse_json, read_body, unless_client_leaves
+from .http_io import ClientGone, HeadLimit, RequestError, error, parse_json, read_body, unless_client_leaves
 from .search import Hypothesis, SearchOptions
 from .tokenizers import ZhCharCodec
 
@@ -166,6 +167,7 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
         await batcher.stop()
 
     app = FastAPI(title="tlm-serve", lifespan=lifespan)
+    app.add_middleware(HeadLimit)
     corrector = text_model(gen) if gen.model.task == "text" else None
     app.state.batcher = batcher
 

@@ -136,6 +136,28 @@ def test_connections_without_a_complete_request_head_are_closed(served):
     served.wait_for_log("no complete request within 1 s")
 
 
+@pytest.mark.parametrize("padding,status", [(100_000, b"431"), (1_000_000, b"400"), (-1, b"400")])
+def test_an_oversized_request_head_is_refused(served, padding, status):
+    """A whole head in one read is parsed, then refused by size (431); one still incomplete past
+    16 KiB is refused by h11 (400) while the client may still be sending (so it may see a reset)."""
+    sock = socket.create_connection(("127.0.0.1", int(served.url.rsplit(":", 1)[1])))
+    received = b""
+    try:
+        if padding > 0:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * padding + b"\r\n\r\n")
+        else:  # a head that never ends
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+            for _ in range(10):
+                sock.sendall(b"X-Padding: " + b"a" * 4000 + b"\r\n")
+        _, received = wait_closed(sock, timeout=10)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        sock.close()
+    assert received.startswith(b"HTTP/1.1 " + status + b" ") or (status == b"400" and not received), received[:200]
+    assert served.health()["status"] == "ok"
+
+
 def test_a_body_that_does_not_arrive_gets_408_and_the_connection_closes(served):
     sock = socket.create_connection(("127.0.0.1", int(served.url.rsplit(":", 1)[1])))
     sock.sendall(b"POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

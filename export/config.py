@@ -26,7 +26,7 @@ from .search_options import OptionError, SearchOptions
 CONFIG_NAME = "config.json"
 FORMAT = "tlm-fairseq-onnx"
 FORMAT_VERSION = 1
-PRECISIONS = ("float32", "float16")
+PRECISIONS = ("float32", "float16", "int8")
 TOKENIZERS = ("zh_char", "space", "sentencepiece")  # text models; record models have "records"
 
 Task = Literal["text", "records"]
@@ -83,6 +83,18 @@ class GraphPair:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """Measured at export (``export.agreement``): a graph pair's outputs against the float32 pair's."""
+
+    sentences: int
+    beam: int
+    identical: float  # fraction of identical outputs
+    mean_score_diff: float  # |score difference| over the identical ones
+    max_score_diff: float
+    sample: str  # where the sources came from: a data-bin split or "random"
+
+
+@dataclass(frozen=True)
 class ExportConfig:
     """Everything the runtime needs to know about an export besides the files themselves."""
 
@@ -102,6 +114,8 @@ class ExportConfig:
     checkpoint: str | None = None
     checkpoint_sha256: str | None = None  # of the exported checkpoint, to tell which weights these are
     verified_max_logprob_diff: float | None = None
+    quantization: str | None = None  # int8 graphs: "per-channel" or "per-tensor" weight scales
+    int8_agreement: Agreement | None = None  # int8 vs float32 greedy outputs on a sample
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 

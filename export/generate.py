@@ -31,9 +31,11 @@ from tlm_fairseq.errors import InputError
 from tlm_fairseq.files import atomic_write, iter_lines, write_text_atomic
 
 from . import search_options
-from .arguments import non_negative_int, positive_int
+from .arguments import add_precision_arguments, non_negative_int, positive_int
 from .errors import FileProblem, InputProblem
+from .config import CONFIG_NAME
 from .graph_check import check_graphs
+from .integrity import once
 from .model_dir import ModelDir
 from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode
 from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search, max_lengths
@@ -58,6 +60,7 @@ class Stats:
     sentences: int = 0
     tokens: int = 0  # generated tokens of the best hypotheses, </s> included (fairseq's count)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # process CPU time over the same span: comparable on a busy machine
 
     @property
     def tokens_per_second(self) -> float:
@@ -68,10 +71,11 @@ class Generator:
     """Sessions, tokenization and search for one exported model directory."""
 
     def __init__(self, model_dir: str | os.PathLike[str], device: str = "auto", threads: int = 0,
-                 fp16: bool = False, io_binding: bool | None = None) -> None:
+                 fp16: bool = False, io_binding: bool | None = None, precision: str | None = None) -> None:
         self.model = ModelDir.load(model_dir)
-        self.sessions = Sessions.open(self.model, device, threads, fp16)
-        check_graphs(self.model, self.sessions)  # a config the graphs contradict fails here, not per request
+        self.sessions = Sessions.open(self.model, device, threads, fp16, precision)
+        once(self.model.root, f"graph-check:{self.sessions.precision}", [CONFIG_NAME, *self.model.config.files],
+             lambda: check_graphs(self.model, self.sessions))  # a contradicting config fails here; a pass is remembered
         self.io_binding = self.sessions.provider == CUDA if io_binding is None else io_binding
         self.source = SourceEncoder(self.model)
         self.target = TargetDecoder(self.model)
@@ -158,11 +162,12 @@ class Generator:
         """Hypotheses per source, in order. ``gate`` wraps every model call: the server's scheduler
         shares the model between concurrent searches through it, and stops one by raising there."""
         results: list[list[Hypothesis]] = [[] for _ in sources]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for batch in self.batches(sources, batch_size, max_tokens):
             for i, hyps in zip(batch, self.search_batch([sources[i] for i in batch], opts, gate)):
                 results[i] = hyps
         self.stats.seconds += time.perf_counter() - start
+        self.stats.cpu_seconds += time.process_time() - cpu
         self.stats.sentences += len(sources)
         self.stats.tokens += sum(len(h[0].tokens) for h in results if h)
         return results
@@ -287,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-tokens", type=positive_int, help="padded source tokens per batch")
     run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     run.add_argument("--threads", type=non_negative_int, default=0, help="onnxruntime intra-op threads (0: its default)")
-    run.add_argument("--fp16", action="store_true", help="run the float16 graphs (export with --fp16; meant for CUDA)")
+    add_precision_arguments(run)
     run.add_argument("--io-binding", choices=("auto", "on", "off"), default="auto",
                      help="keep the decoder cache on the device (auto: on for CUDA)")
     run.add_argument("--stats-json", type=Path, help="write sentences, tokens, seconds, tokens/s here")
@@ -297,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> None:
     check_outputs(args)  # before the model loads and long before the work is done
     binding = {"auto": None, "on": True, "off": False}[args.io_binding]
-    gen = Generator(args.model_dir, args.device, args.threads, args.fp16, binding)
+    gen = Generator(args.model_dir, args.device, args.threads, io_binding=binding, precision=args.precision)
     opts = gen.options(**search_options.from_arguments(args))
     inputs = read_inputs(args.input, gen.model.task)
     name = STDIN if args.input is None else str(args.input)
@@ -322,7 +327,7 @@ def run(args: argparse.Namespace) -> None:
              gen.provider, args.threads)
     if args.stats_json:
         write_text_atomic(args.stats_json, json.dumps({
-            "sentences": s.sentences, "tokens": s.tokens, "seconds": s.seconds,
+            "sentences": s.sentences, "tokens": s.tokens, "seconds": s.seconds, "cpu_seconds": s.cpu_seconds,
             "tokens_per_second": s.tokens_per_second, "provider": gen.provider}) + "\n")
 
 

@@ -1,12 +1,12 @@
 """The exported model directory: ``config.json`` plus the files it lists, checked on load.
 
 Every file the runtime needs is listed in the config with its SHA-256, so a missing, truncated or
-swapped file is reported by name before onnxruntime ever sees it. tlm-export builds the directory
+swapped file is reported by name before onnxruntime ever sees it (hashed once, then checked by stat:
+``export.integrity``). tlm-export builds the directory
 with ``tlm_fairseq.files.atomic_dir``, so an interrupted export leaves nothing half-written.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +14,8 @@ from pathlib import Path
 from .config import CONFIG_NAME, FORMAT, ExportConfig
 from .dictionary import Dictionary, read_dictionary
 from .errors import DictionaryMismatch, FileProblem
+from .integrity import mismatched, sha256_file  # noqa: F401 - sha256_file is used from here too
 from .search_options import SearchOptions
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def is_export_dir(path: Path) -> bool:
@@ -55,7 +48,7 @@ class ModelDir:
         graphs = self.config.graphs
         if precision not in graphs:
             raise FileProblem(self.root / CONFIG_NAME, f"no {precision} graphs in this export "
-                              f"(it has {', '.join(sorted(graphs))}; re-export with --fp16 for float16)")
+                              f"(it has {', '.join(sorted(graphs))}; re-export with --fp16 for float16, --quantize int8 for int8)")
         return self.root / getattr(graphs[precision], which)
 
     def file(self, name: str) -> Path:
@@ -68,12 +61,13 @@ class ModelDir:
             raise FileProblem(root, "model directory not found")
         path = root / CONFIG_NAME
         config = ExportConfig.from_json(path)
-        for name, digest in config.files.items():
+        for name in config.files:
             file = root / name
             if not file.is_file():
                 raise FileProblem(file, f"missing (listed in {path})")
-            if verify_checksums and sha256_file(file) != digest:
-                raise FileProblem(file, f"corrupt: its SHA-256 differs from the one recorded in {path}")
+        bad = mismatched(root, config.files) if verify_checksums else []  # hashed once, then checked by stat
+        if bad:
+            raise FileProblem(root / bad[0], f"corrupt: its SHA-256 differs from the one recorded in {path}")
         model = cls(root, config)
         model.target_dict = model._checked_dict(config.target.dictionary, config.dims.target_vocab)
         model.source_dicts = {role: model._checked_dict(name, rows)

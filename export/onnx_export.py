@@ -1,10 +1,13 @@
 """``tlm-export``: a fairseq checkpoint -> an onnxruntime model directory.
 
 Writes ``encoder.onnx`` (source -> encoder-decoder keys/values of every decoder layer, once per
-input) and ``decoder.onnx`` (one incremental step over a self-attention cache), optionally their
-float16 twins, the dictionaries, the SentencePiece model when one is used, and ``config.json``.
-Before anything is written the float32 graphs are run with onnxruntime and compared with the
-checkpoint's own fairseq forward, so an export that would generate differently never lands.
+input) and ``decoder.onnx`` (one incremental step over a self-attention cache), each with its
+weights in a ``.onnx.data`` file, optionally their float16 twins (``--fp16``, for CUDA) and int8
+twins (``--quantize int8``, for CPU; ``export.quantize``), the dictionaries, the SentencePiece model
+when one is used, and ``config.json``. The float32 graphs are run with onnxruntime and compared
+with the checkpoint's own fairseq forward, and int8 graphs with the float32 ones on real inputs,
+inside a folder that is renamed into place only at the end, so an export that would generate
+differently never lands.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import logging
 import shutil
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +30,19 @@ from tlm_fairseq.files import atomic_dir, check_replaceable
 
 from . import search_options
 from .architecture import check_supported, describe, max_positions, position_table
-from .arguments import positive_int
+from .agreement import Sample, sample_sources
+from .arguments import float_range, positive_int
 from .checkpoint import LoadedCheckpoint, load_for_export
 from .config import (CONFIG_NAME, TOKENIZERS, Dims, ExportConfig, GraphPair, Source, SpecialIds, Target,
                      Tokenizer)
 from .dictionary import read_dictionary
 from .errors import DictionaryMismatch, ExportError, FileProblem, UnsupportedModel
+from .graph_files import save_graph
 from .graph_io import cross_names, decoder_io, encoder_io, past_names
 from .graphs import DecoderStepGraph, EncoderGraph, SourceEmbedder
 from .model_dir import is_export_dir, sha256_file
+from .quantize import DEFAULT_MIN_IDENTICAL, SCHEMES, add_int8
+from .search import Symbols
 from .search_options import OptionError, SearchOptions
 
 log = logging.getLogger("tlm.export")
@@ -143,18 +151,10 @@ def _export_graph(module: torch.nn.Module, args: tuple, path: Path, io: dict[str
         except Exception as err:  # noqa: BLE001 - the exporter raises many types; name the graph
             raise ExportError(f"{path.name}: torch.onnx.export failed at opset {opset}: {err}") from None
     model = onnx.load(str(path))
-    # onnx >= 1.23 stamps IR 14, newer than onnxruntime 1.31 reads: use the lowest IR for the opsets.
-    model.ir_version = onnx.helper.find_min_ir_version_for(list(model.opset_import), ignore_unknown=True)
     random_ops = graph_ops(model) & RANDOM_OPS
     if random_ops:
         raise ExportError(f"{path.name}: training-only random operators left in the graph: {sorted(random_ops)}")
-    files = [path.name]
-    if model.ByteSize() > 1_800_000_000:
-        data = path.name + ".data"
-        onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=data)
-        files.append(data)
-    else:
-        onnx.save_model(model, str(path))
+    files = save_graph(model, path)
     try:
         onnx.checker.check_model(str(path), full_check=True)
     except onnx.checker.ValidationError as err:
@@ -240,9 +240,23 @@ def _check_sizes(ckpt: LoadedCheckpoint, files: dict[str, Path], sizes: dict[str
             raise DictionaryMismatch(files[key], f"has {sizes[key]} symbols but the checkpoint's embedding has {rows} rows")
 
 
+def _agreement_sample(ckpt: LoadedCheckpoint, dims: dict[str, int], sizes: dict[str, int],
+                      generation: SearchOptions, count: int) -> Sample:
+    """Real sources of the data-bin (random ones without a split) and a greedy search over them."""
+    model, target = ckpt.model, ckpt.task.target_dictionary
+    max_src = max_positions(model.encoder, int(model.encoder.max_source_positions))
+    max_tgt = max_positions(model.decoder, int(model.decoder.max_target_positions))
+    fields = RECORD_FIELDS if ckpt.reads_records else ("source",)
+    sources, origin = sample_sources(ckpt.task, count, max_src, min(sizes[f] for f in fields), target.eos(),
+                                     records=len(RECORD_FIELDS) if ckpt.reads_records else 0)
+    symbols = Symbols(pad=target.pad(), eos=target.eos(), unk=target.unk(), vocab=dims["target_vocab"])
+    return Sample(sources, origin, dims, symbols, max_tgt, replace(generation, beam=1, nbest=1))
+
+
 def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = False, opset: int = DEFAULT_OPSET,
                       tokenizer: str = "auto", spm_model: Path | None = None, max_records: int | None = None,
-                      force: bool = False) -> ExportConfig:
+                      force: bool = False, quantize: str | None = None, quantize_scheme: str = "auto",
+                      int8_min_identical: float = DEFAULT_MIN_IDENTICAL, agreement_sample: int = 100) -> ExportConfig:
     """Export and return the written config. Raises :class:`ExportError` subclasses on bad input.
 
     An existing ``out`` is replaced only if it is empty, or with ``force`` if it is a previous
@@ -252,6 +266,8 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
         raise ExportError(f"--opset must be in [{OPSETS.start}, {OPSETS.stop - 1}], got {opset}")
     if tokenizer not in ("auto",) + TOKENIZERS:
         raise ExportError(f"--tokenizer must be auto or one of {', '.join(TOKENIZERS)}")
+    if quantize not in (None, "int8") or quantize_scheme not in ("auto",) + SCHEMES:
+        raise ExportError(f"--quantize must be int8 and --quantize-scheme auto or one of {', '.join(SCHEMES)}")
 
     def replaceable(path: Path) -> bool:
         return not any(path.iterdir()) or (force and is_export_dir(path))
@@ -293,6 +309,12 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             files += _export_graph(encoder, enc_args, root / "encoder.fp16.onnx", encoder_io(layers), opset)
             files += _export_graph(decoder, dec_args, root / "decoder.fp16.onnx", decoder_io(layers), opset)
             graphs["float16"] = GraphPair("encoder.fp16.onnx", "decoder.fp16.onnx")
+        int8 = None
+        if quantize:
+            sample = _agreement_sample(ckpt, dims, sizes, generation, agreement_sample)
+            int8 = add_int8(root, graphs["float32"], quantize_scheme, sample, int8_min_identical)
+            graphs["int8"] = int8.graphs
+            files += int8.files
         if spm_source is not None:
             shutil.copyfile(spm_source, root / "sentencepiece.model")
             files.append("sentencepiece.model")
@@ -313,6 +335,7 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             max_source_positions=max_positions(model.encoder, int(model.encoder.max_source_positions)),
             max_target_positions=max_positions(model.decoder, int(model.decoder.max_target_positions)),
             generation=generation, graphs=graphs, verified_max_logprob_diff=worst,
+            quantization=int8.scheme if int8 else None, int8_agreement=int8.agreement if int8 else None,
             files={name: sha256_file(root / name) for name in sorted(files)},
         )
         config.to_json(root / CONFIG_NAME)
@@ -327,6 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, required=True, help="the fairseq data-bin the model was trained on")
     parser.add_argument("--out", type=Path, required=True, help="output model directory")
     parser.add_argument("--fp16", action="store_true", help="also write float16 graphs (for CUDA)")
+    parser.add_argument("--quantize", choices=("int8",), help="also write int8 graphs (dynamic quantization of the "
+                        "MatMul/Gemm weights, for CPU), kept only if they generate like the float32 ones")
+    parser.add_argument("--quantize-scheme", choices=("auto",) + SCHEMES, default="auto",
+                        help="int8 weight scales (auto: try both, keep the one closer to float32)")
+    parser.add_argument("--int8-min-identical", type=float_range(0.0, 1.0), default=DEFAULT_MIN_IDENTICAL,
+                        help="refuse int8 graphs whose greedy outputs equal float32's on fewer than this fraction "
+                             f"of the sample (default {DEFAULT_MIN_IDENTICAL})")
+    parser.add_argument("--agreement-sample", type=positive_int, default=100,
+                        help="sentences of the data-bin's valid (else test) split the int8 graphs are measured on")
     parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help=f"ONNX opset (default {DEFAULT_OPSET})")
     parser.add_argument("--tokenizer", default="auto", choices=("auto",) + TOKENIZERS,
                         help="text models: how raw input is split (auto: sentencepiece if the checkpoint "
@@ -341,7 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     export_checkpoint(args.checkpoint, args.data, args.out, args.fp16, args.opset, args.tokenizer,
-                      args.sentencepiece_model, args.max_records, args.force)
+                      args.sentencepiece_model, args.max_records, args.force, args.quantize, args.quantize_scheme,
+                      args.int8_min_identical, args.agreement_sample)
 
 
 def main(argv: list[str] | None = None) -> int:

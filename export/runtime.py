@@ -8,15 +8,20 @@ inputs are as fast (onnxruntime wraps them without copying).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from .config import PRECISIONS
 from .errors import ExportError, FileProblem
 from .graph_io import cross_names, decoder_io, encoder_io, past_names, present_names
+from .integrity import mismatched
 from .model_dir import ModelDir
+from .session_cache import open_session
 
 log = logging.getLogger("tlm.runtime")
 
@@ -27,17 +32,17 @@ _ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 
 
 def _probe_model() -> bytes:
-    """A one-node model: enough to see whether a session really lands on CUDA."""
-    from onnx import TensorProto, helper
+    """A one-node model (``y = x + x``, opset 13): enough to see whether a session really lands on CUDA.
 
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "x"], ["y"])], "probe",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    return model.SerializeToString()
+    Kept as its serialized bytes so that starting on ``--device auto`` does not import onnx (about a
+    tenth of a second); ``tests/export/test_startup.py`` rebuilds it with onnx and compares.
+    """
+    return PROBE_MODEL
+
+
+PROBE_MODEL = bytes.fromhex(
+    "08083a390a0e0a01780a01781201792203416464120570726f62655a0f0a0178120a0a08080112040a020801620f0a0179120a"
+    "0a08080112040a02080142040a00100d")
 
 
 def cuda_usable() -> tuple[bool, str]:
@@ -74,6 +79,32 @@ def choose_provider(device: str) -> str:
     return CPU
 
 
+def session_options(threads: int) -> ort.SessionOptions:
+    """Options of both sessions: sequential, fully optimized, quiet.
+
+    Measured and left at onnxruntime's defaults: one arena shared by both sessions
+    (``session.use_env_allocators``) grew to 3.7x the peak memory of a base-size beam search, and
+    switching memory patterns or the arena off did not lower the peak (the decoder cache is the peak).
+    """
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return options
+
+
+def _digests(model: ModelDir, paths: tuple[Path, ...]) -> tuple[str, ...] | None:
+    """One digest per graph (its files' SHA-256s) naming it in the session cache, or None if the
+    files on disk are not those ``config.json`` lists (a directory loaded without verification)."""
+    files = model.config.files
+    owned = [{n: files[n] for n in files if n == p.name or n.startswith(p.name + ".")} for p in paths]
+    if any(mismatched(model.root, graph_files) for graph_files in owned):  # by stat when ModelDir.load verified
+        return None
+    return tuple(hashlib.sha256("".join(f[n] for n in sorted(f)).encode()).hexdigest() for f in owned)
+
+
 @dataclass
 class Sessions:
     """The two sessions of one model directory, on one provider, in one precision."""
@@ -85,39 +116,52 @@ class Sessions:
     cache_dtype: type
 
     @classmethod
-    def open(cls, model: ModelDir, device: str = "auto", threads: int = 0, fp16: bool = False) -> "Sessions":
+    def open(cls, model: ModelDir, device: str = "auto", threads: int = 0, fp16: bool = False,
+             precision: str | None = None) -> "Sessions":
+        """Sessions over ``model``'s graphs of ``precision`` (``fp16`` is the older spelling of float16)."""
+        precision = precision or ("float16" if fp16 else "float32")
+        if precision not in PRECISIONS:
+            raise ExportError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        paths = (model.graph_path(precision, "encoder"), model.graph_path(precision, "decoder"))
         provider = choose_provider(device)
-        precision = "float16" if fp16 else "float32"
-        if fp16 and provider != CUDA:
+        return cls.create(*paths, model.config.dims.decoder_layers, provider, threads, precision, _digests(model, paths))
+
+    @classmethod
+    def create(cls, encoder_path: Path, decoder_path: Path, layers: int, provider: str, threads: int = 0,
+               precision: str = "float32", digests: tuple[str, ...] | None = None) -> "Sessions":
+        """Sessions over two graph files (the exporter checks graphs it has not yet listed in a config).
+
+        ``digests`` (of each graph's files) let CPU sessions come from the optimized-graph cache
+        (``export.session_cache``); without them the graphs are optimized at every creation.
+        """
+        if precision == "float16" and provider != CUDA:
             log.warning("float16 graphs on CPU: onnxruntime emulates most float16 kernels there, which is "
-                        "slower than float32; --fp16 is meant for CUDA")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
+                        "slower than float32; float16 is meant for CUDA")
+        if precision == "int8" and provider == CUDA:
+            log.warning("int8 graphs on CUDA: onnxruntime runs dynamically quantized MatMuls on the CPU; "
+                        "int8 is meant for CPU")
         providers = [CUDA, CPU] if provider == CUDA else [CPU]
         made = []
-        for which in ("encoder", "decoder"):
-            path = model.graph_path(precision, which)
+        for i, path in enumerate((encoder_path, decoder_path)):
             try:
-                made.append(ort.InferenceSession(str(path), options, providers=providers))
+                if digests is not None and provider == CPU:
+                    made.append(open_session(path, digests[i], lambda: session_options(threads), CPU))
+                else:
+                    made.append(ort.InferenceSession(str(path), session_options(threads), providers=providers))
             except Exception as err:  # noqa: BLE001 - onnxruntime raises several unrelated types
                 raise FileProblem(path, f"onnxruntime cannot load this graph: {err}") from None
-        layers = model.config.dims.decoder_layers
-        for session, which, io in ((made[0], "encoder", encoder_io(layers)), (made[1], "decoder", decoder_io(layers))):
+        for session, path, io in ((made[0], encoder_path, encoder_io(layers)), (made[1], decoder_path, decoder_io(layers))):
             names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
             if names != (io["input_names"], io["output_names"]):
-                raise FileProblem(model.graph_path(precision, which), f"graph inputs/outputs {names} are not the "
-                                  f"ones this runtime expects for {layers} layers; re-export with tlm-export")
+                raise FileProblem(path, f"graph inputs/outputs {names} are not the ones this runtime expects "
+                                  f"for {layers} layers; re-export with tlm-export")
         actual = made[1].get_providers()[0]
         if actual != provider:
             log.warning("requested %s but the session runs on %s", provider, actual)
         past = next(i for i in made[1].get_inputs() if i.name == past_names(1)[0])
         cache_dtype = _ORT_DTYPES.get(past.type)
         if cache_dtype is None:
-            raise FileProblem(model.graph_path(precision, "decoder"), f"unexpected cache type {past.type}")
+            raise FileProblem(decoder_path, f"unexpected cache type {past.type}")
         return cls(made[0], made[1], actual, precision, cache_dtype)
 
 

@@ -72,6 +72,11 @@ def checked_max_lengths(src_lengths: np.ndarray, opts: SearchOptions, max_positi
     return limits
 
 
+def _writable(lprobs: np.ndarray) -> np.ndarray:
+    """float32 log-probs the search may change in place (onnxruntime's own output buffer when it can)."""
+    return np.require(lprobs, np.float32, ["W", "C"])
+
+
 def _mask_lprobs(lprobs: np.ndarray, step: int, row_max_len: np.ndarray, opts: SearchOptions, sym: Symbols) -> None:
     """In place: NaN, pad, unk penalty, forced </s> at max_len, no </s> before min_len."""
     lprobs[np.isnan(lprobs)] = NEG_INF
@@ -101,7 +106,7 @@ def _block_ngrams(lprobs: np.ndarray, tokens: np.ndarray, step: int, n: int) -> 
 
 def _topk(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Largest ``k`` per row, sorted descending (ties: lower index first)."""
-    part = np.argpartition(-values, k - 1, axis=1)[:, :k]  # k < width: search never asks for all
+    part = np.argpartition(values, values.shape[1] - k, axis=1)[:, -k:]  # k < width: search never asks for all
     picked = np.take_along_axis(values, part, axis=1)
     order = np.lexsort((part, -picked), axis=1)
     idx = np.take_along_axis(part, order, axis=1)
@@ -138,7 +143,7 @@ def beam_search(
     reorder = np.arange(bsz)
     for step in range(longest + 1):
         step_tokens = tokens[::beam, step] if step == 0 else tokens[:, step]
-        lprobs = model.step(np.ascontiguousarray(step_tokens), reorder).astype(np.float32, copy=True)
+        lprobs = _writable(model.step(np.ascontiguousarray(step_tokens), reorder))
         rows_per_sent = 1 if step == 0 else beam
         _mask_lprobs(lprobs, step, np.repeat(limits, rows_per_sent), opts, sym)
         if opts.no_repeat_ngram_size > 0:
@@ -218,7 +223,7 @@ def greedy_search(
     limits = row_limit.copy()
     reorder = np.arange(bsz)
     for step in range(longest + 1):
-        lprobs = model.step(np.ascontiguousarray(tokens[:, step]), reorder).astype(np.float32, copy=True)
+        lprobs = _writable(model.step(np.ascontiguousarray(tokens[:, step]), reorder))
         _mask_lprobs(lprobs, step, limits, opts, sym)
         if opts.no_repeat_ngram_size > 0:
             _block_ngrams(lprobs, tokens, step, opts.no_repeat_ngram_size)

@@ -47,7 +47,7 @@ from .batcher import MicroBatcher, Overloaded
 from .connections import protocol_with_head_timeout
 from .correct import Sentence, TextModel, correction_reply, identity_normalizer, split_sentences
 from .errors import ExportError, InputProblem
-from .arguments import float_range, int_range, non_negative_int, positive_int
+from .arguments import add_precision_arguments, float_range, int_range, non_negative_int, positive_int
 from .generate import Generator
 from .http_io import ClientGone, HeadLimit, RequestError, error, parse_json, read_body, unless_client_leaves
 from .search import Hypothesis, SearchOptions
@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int_range(0, 65535), default=8000)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--threads", type=non_negative_int, default=0, help="onnxruntime intra-op threads (0: its default)")
-    parser.add_argument("--fp16", action="store_true", help="run the float16 graphs (meant for CUDA)")
+    add_precision_arguments(parser)
     limits = parser.add_argument_group("limits")
     limits.add_argument("--max-inputs", type=positive_int, default=d.max_inputs, help="inputs per request")
     limits.add_argument("--max-input-chars", type=positive_int, default=d.max_input_chars, help="characters per text input")
@@ -317,7 +317,7 @@ def serve(args: argparse.Namespace) -> None:
                     max_running=args.max_running, read_timeout=args.read_timeout,
                     keep_alive_timeout=args.keep_alive_timeout, shutdown_timeout=args.shutdown_timeout,
                     max_connections=args.max_connections)
-    gen = Generator(args.model_dir, args.device, args.threads, args.fp16)
+    gen = Generator(args.model_dir, args.device, args.threads, precision=args.precision)
     gen.defaults = gen.options(**search_options.from_arguments(args))
     if gen.defaults.beam > limits.max_beam:
         raise ExportError(f"the default beam {gen.defaults.beam} is above --max-beam {limits.max_beam}; "

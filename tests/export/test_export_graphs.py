@@ -131,7 +131,7 @@ def test_architecture_variants_match_fairseq(cgec, tmp_path, variant):
 
     model, task, args = _build_random_model(cgec["data"], VARIANTS[variant])
     cfg = argparse.Namespace(task=task.cfg)
-    ckpt = LoadedCheckpoint(model, task, cfg, args.arch, tmp_path / "none.pt", cgec["data"])
+    ckpt = LoadedCheckpoint(model, task, cfg, args.arch, tmp_path / "none.pt", cgec["data"], sha256="0" * 64)  # no file
     sizes = {"source": len(task.source_dictionary), "target": len(task.target_dictionary)}
     encoder, decoder = _build_graphs(ckpt)
     enc_args, dec_args = _trace_args(encoder, ckpt, sizes, 1, 2, torch.float32)

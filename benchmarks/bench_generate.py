@@ -24,7 +24,8 @@ trained 20 more updates. The outputs' realism is reported (exact matches, runs t
 
     python benchmarks/bench_generate.py --toy /tmp/tlm-bench --size base --peer ctranslate2
     python benchmarks/bench_generate.py --checkpoint CKPT --data DATA_BIN --input test.raw --tokenized test.src \\
-        --model-dir EXPORT_DIR [--peer ctranslate2]          # your own model (the test split = the input)
+        --model-dir EXPORT_DIR [--peer ctranslate2]          # your own model (the test split = the input;
+                                                             # CTranslate2 conversions go to EXPORT_DIR-bench/)
 """
 from __future__ import annotations
 
@@ -224,8 +225,8 @@ def run_tlm(model: Model, precision: str, beam: int, batch: int, threads: int, i
              "--precision", precision, "--beam", beam, "--batch-size", batch, "--threads", threads, "--device", "cpu",
              "--max-len-b", MAX_LEN_B, "--output", out, "--output-format", "jsonl", "--stats-json", stats], threads)
         s = json.loads(stats.read_text())
-        outputs = [r["hypotheses"][0]["tokens"] if r["hypotheses"] else "" for _, r in
-                   ((i, json.loads(line)) for i, line in iter_lines(out))]
+        records = [json.loads(line) for _, line in iter_lines(out)]
+        outputs = [r["hypotheses"][0]["tokens"] if r["hypotheses"] else "" for r in records]
     return Run(s["tokens"], s["seconds"], s["cpu_seconds"], wall, rss, cpu, outputs)
 
 
@@ -306,8 +307,9 @@ def report(systems: list[str], runs: dict[tuple[str, int, int], list[Run]], star
         row("int8 greedy identical to the same tool's float32", [
             f"{100 * identical(first[(s, 1, threads[0])], first[(s.replace('int8', 'float32'), 1, threads[0])]):.1f}%"
             if s.endswith("int8") and (s.replace("int8", "float32"), 1, threads[0]) in first else "-" for s in systems])
-        greedy = next(first[(s, 1, threads[0])] for s in ("fairseq", "tlm-float32") if s in systems)
-        print(f"\nrealism of the model's greedy outputs: {realism(greedy, references)}")
+        greedy = next((first[(s, 1, threads[0])] for s in ("fairseq", "tlm-float32") if s in systems), None)
+        if greedy is not None:
+            print(f"\nrealism of the model's greedy outputs: {realism(greedy, references)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         model = build_toy(args.toy, args.size, args.toy_updates, args.toy_vocab, args.toy_test)
         work = args.toy
     elif args.checkpoint and args.data and args.model_dir and args.input:
+        if args.peer == "ctranslate2" and not args.tokenized:
+            parser.error("--peer ctranslate2 needs --tokenized: CTranslate2 reads symbols, not raw text")
         model = Model(args.checkpoint, args.data, args.model_dir, args.input, args.tokenized or args.input)
         work = args.model_dir.parent / (args.model_dir.name + "-bench")
         work.mkdir(exist_ok=True)

@@ -28,6 +28,7 @@ log = logging.getLogger("tlm.runtime")
 
 GRAPH, DATA, MANIFEST = "graph.onnx", "graph.onnx.data", "manifest.json"
 CACHE_VERSION = "1"
+KEEP = 8  # cached graphs kept; the least recently used beyond that are removed when one is added
 
 
 @lru_cache(maxsize=1)
@@ -85,10 +86,29 @@ def _load_cached(folder: Path, make_options: Callable[[], ort.SessionOptions], p
     options = make_options()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # already optimized
     try:
-        return ort.InferenceSession(str(folder / GRAPH), options, providers=[provider])
+        session = ort.InferenceSession(str(folder / GRAPH), options, providers=[provider])
     except Exception as err:  # noqa: BLE001 - onnxruntime raises several unrelated types
         log.warning("cannot load the optimized-graph cache %s (%s); using the exported graph", folder, err)
         return None
+    try:
+        (folder / MANIFEST).touch()  # recently used: kept by _evict
+    except OSError:
+        pass
+    return session
+
+
+def _evict(root: Path) -> None:
+    """Remove the least recently used cached graphs beyond :data:`KEEP` (only folders this cache wrote)."""
+    import shutil
+
+    used = []
+    for entry in root.iterdir():
+        try:
+            used.append(((entry / MANIFEST).stat().st_mtime_ns, entry))
+        except OSError:  # not ours, or removed meanwhile by another process
+            continue
+    for _, entry in sorted(used, reverse=True)[KEEP:]:
+        shutil.rmtree(entry, ignore_errors=True)
 
 
 def _create_and_save(source: Path, folder: Path, make_options: Callable[[], ort.SessionOptions], provider: str
@@ -106,6 +126,7 @@ def _create_and_save(source: Path, folder: Path, make_options: Callable[[], ort.
             session = ort.InferenceSession(str(source), options, providers=[provider])
             files = {name: sha256_file(building / name) for name in (GRAPH, DATA)}
             write_text_atomic(building / MANIFEST, json.dumps({"source": str(source), "files": files}) + "\n")
+        _evict(folder.parent)
         return session
     except OSError as err:  # a read-only home: run from the exported graph, uncached
         log.debug("cannot cache the optimized graph of %s: %s", source, err)

@@ -145,3 +145,15 @@ def test_the_cuda_probe_model_is_the_one_onnx_builds():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     assert _probe_model() == model.SerializeToString()
+
+
+def test_the_cache_keeps_the_most_recently_used_graphs(tmp_path, monkeypatch):
+    root = tmp_path / "onnxruntime"
+    for i in range(5):
+        (root / f"entry{i}").mkdir(parents=True)
+        (root / f"entry{i}" / session_cache.MANIFEST).write_text("{}")
+        os.utime(root / f"entry{i}" / session_cache.MANIFEST, ns=(i * 10**9, i * 10**9))
+    (root / "not-ours").mkdir()
+    monkeypatch.setattr(session_cache, "KEEP", 3)
+    session_cache._evict(root)
+    assert sorted(p.name for p in root.iterdir()) == ["entry2", "entry3", "entry4", "not-ours"]

@@ -8,11 +8,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# onnxruntime's optimized graphs and the integrity stamps go to a cache folder (export/session_cache.py);
+# tests keep theirs out of the user's ~/.cache.
+os.environ.setdefault("TLM_FAIRSEQ_CACHE", tempfile.mkdtemp(prefix="tlm-fairseq-test-cache-"))
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 PY = sys.executable
 #: A 1+1-layer, width-32 transformer: trains in seconds on CPU (tests of the training path).

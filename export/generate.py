@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,7 +27,7 @@ import numpy as np
 
 from tlm_fairseq.cli import CliParser, run_cli
 from tlm_fairseq.errors import InputError
-from tlm_fairseq.files import atomic_write, iter_lines, write_text_atomic
+from tlm_fairseq.files import atomic_write, check_can_create, iter_lines, write_text_atomic
 
 from . import search_options
 from .arguments import add_precision_arguments, non_negative_int, positive_int
@@ -258,17 +257,7 @@ def check_output_path(path: Path, flag: str) -> None:
     file, a folder we may not write in. Missing folders are fine (``atomic_write`` creates them)."""
     if path.is_dir():
         raise FileProblem(path, f"{flag} names a folder; give a file name")
-    folder = path.absolute().parent
-    while not folder.exists() and not folder.is_symlink():
-        folder = folder.parent
-    if not folder.is_dir():
-        raise FileProblem(path, f"{flag}: {folder} is a file, not a folder")
-    try:  # the way atomic_write will write: a temporary file in that folder
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise FileProblem(path, f"{flag}: cannot write in {folder}: {err.strerror}") from None
-    os.close(fd)
-    os.unlink(probe)
+    check_can_create(path, f"{path}: {flag}")
 
 
 def check_outputs(args: argparse.Namespace) -> None:

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterator, Literal, overload
 
-from .errors import InputError
+from .errors import InputError, UserError
 
 BOM = "\ufeff"
 PathLike = str | os.PathLike[str]
@@ -118,6 +118,21 @@ def write_bytes_atomic(path: PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through :func:`atomic_write`."""
     with atomic_write(path, binary=True) as fh:
         fh.write(data)
+
+
+def check_can_create(path: PathLike, what: str) -> None:
+    """Refuse, before any work, a path that cannot be created: its nearest existing ancestor is a
+    file, or a folder we may not write in (probed the way the writers write: an entry made there).
+    ``what`` starts the message, e.g. ``--dest out/``."""
+    folder = Path(path).absolute().parent
+    while not folder.exists() and not folder.is_symlink():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UserError(f"{what}: {folder} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".tlm-write-probe.", dir=folder))
+    except OSError as err:
+        raise UserError(f"{what}: cannot write in {folder}: {err.strerror}") from None
 
 
 def check_replaceable(path: PathLike, replace: Callable[[Path], bool] | None) -> None:

@@ -25,10 +25,8 @@ import argparse
 import io
 import json
 import logging
-import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -41,7 +39,7 @@ from tqdm import tqdm
 
 from tlm_fairseq.cli import CliParser, run_cli
 from tlm_fairseq.errors import InputError, UserError
-from tlm_fairseq.files import atomic_dir, check_replaceable, iter_lines
+from tlm_fairseq.files import atomic_dir, check_can_create, check_replaceable, iter_lines
 
 from .records import (  # the extraction itself is torch-free, for serving
     GAME_KEYS,  # noqa: F401  (part of this module's documented interface)
@@ -220,15 +218,7 @@ def check_dest(dest: Path, force: bool) -> None:
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise UserError(f"--dest {dest} exists and is not a folder")
     check_replaceable(dest, is_previous_output if force else None)
-    ancestor = dest.absolute().parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise UserError(f"--dest {dest}: {ancestor} is a file, not a folder")
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".tlm-prep-rotowire.", dir=ancestor))
-    except OSError as exc:
-        raise UserError(f"--dest {dest}: cannot write in {ancestor}: {exc.strerror}") from None
+    check_can_create(dest, f"--dest {dest}")
 
 
 def check_inputs(input_dir: Path, dest: Path, splits: Sequence[str], dict_dir: Path | None) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .config import Agreement
-from .runtime import CPU, DecoderState, Sessions, encode
+from .runtime import CPU, DecoderState, Sessions, encode, pad_sources
 from .search import Hypothesis, SearchOptions, Symbols, beam_search, greedy_search
 
 log = logging.getLogger("tlm.export")
@@ -34,10 +34,12 @@ def describe(agreement: Agreement) -> str:
 
 
 def sample_sources(task: Any, count: int, max_source_positions: int, random_vocab: int, eos: int,
-                   records: int = 0, seed: int = 0) -> tuple[list[np.ndarray], str]:
+                   records: int = 0, seed: int = 0, copy_vocab: int | None = None) -> tuple[list[np.ndarray], str]:
     """Up to ``count`` sources of the task's valid split (then its test split), or random ones, and where from.
 
     ``records``: fields per record for record models (0 for text), for the random fallback.
+    ``copy_vocab``: a copy model's target vocabulary size; its sources get the records' extended
+    ids as a last column (``export.runtime.encode``), from the task's copy targets.
     """
     sources: list[np.ndarray] = []
     used = []
@@ -52,7 +54,10 @@ def sample_sources(task: Any, count: int, max_source_positions: int, random_voca
         for i in range(len(dataset)):
             if len(sources) == count:
                 break
-            source = dataset[i]["source"].numpy().astype(np.int64)
+            item = dataset[i]
+            source = item["source"].numpy().astype(np.int64)
+            if copy_vocab is not None:
+                source = np.concatenate([source, item["src_ext"].numpy().astype(np.int64)[:, None]], axis=1)
             if 0 < len(source) <= max_source_positions:
                 sources.append(source)
         if len(sources) > before:
@@ -65,7 +70,10 @@ def sample_sources(task: Any, count: int, max_source_positions: int, random_voca
     for _ in range(count):
         length = int(rng.integers(4, min(32, max_source_positions) + 1))
         if records:
-            sources.append(rng.integers(4, random_vocab, size=(length, records), dtype=np.int64))
+            fields = rng.integers(4, random_vocab, size=(length, records), dtype=np.int64)
+            if copy_vocab is not None:  # vocabulary values only: random records have no value strings
+                fields = np.concatenate([fields, rng.integers(4, max(copy_vocab, 5), size=(length, 1))], axis=1)
+            sources.append(fields)
         else:
             sources.append(np.append(rng.integers(4, random_vocab, size=length - 1, dtype=np.int64), eos))
     return sources, "random"
@@ -81,19 +89,18 @@ class Sample:
     symbols: Symbols
     max_positions: int
     opts: SearchOptions
+    copy_vocab: int | None = None  # copy models (``Sessions.copy_vocab``)
 
     def generate(self, encoder: Path, decoder: Path, precision: str) -> list[Hypothesis | None]:
         """The best hypothesis per source (None if nothing finished), batched by length like tlm-generate."""
-        sessions = Sessions.create(encoder, decoder, self.dims["decoder_layers"], CPU, threads=1, precision=precision)
+        sessions = Sessions.create(encoder, decoder, self.dims["decoder_layers"], CPU, threads=1, precision=precision,
+                                   copy_vocab=self.copy_vocab)
         best: list[Hypothesis | None] = [None] * len(self.sources)
         order = sorted(range(len(self.sources)), key=lambda i: len(self.sources[i]))
         search = greedy_search if self.opts.beam == 1 else beam_search
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
-            longest = max(len(self.sources[i]) for i in batch)
-            src = np.full((len(batch), longest, *self.sources[batch[0]].shape[1:]), self.symbols.pad, dtype=np.int64)
-            for row, i in enumerate(batch):
-                src[row, : len(self.sources[i])] = self.sources[i]
+            src = pad_sources([self.sources[i] for i in batch], self.symbols.pad)
             state = DecoderState(sessions, encode(sessions, src), self.dims["heads"], self.dims["head_dim"])
             lengths = np.asarray([len(self.sources[i]) for i in batch])
             for i, hyps in zip(batch, search(state, lengths, self.opts, self.symbols, self.max_positions)):

@@ -48,11 +48,10 @@ def check_supported(model: nn.Module, checkpoint: str, arch: str) -> None:
     encoder, decoder = getattr(model, "encoder", None), getattr(model, "decoder", None)
     if encoder is None or decoder is None or not hasattr(encoder, "layers") or not hasattr(decoder, "layers"):
         raise UnsupportedModel(checkpoint, f"architecture {arch!r} is not a transformer encoder-decoder")
-    if getattr(decoder, "copy_layer", None) is not None:
-        raise UnsupportedModel(checkpoint, f"architecture {arch!r} was trained with --copy; exporting copy "
-                               "models is not built yet (see docs/rotowire-copy/export-design.md): "
-                               "generate with fairseq-generate --task data_to_text")
     problems = []
+    copy_layer = getattr(decoder, "copy_layer", None)
+    if copy_layer is not None and type(copy_layer).__name__ != "PointerGenerator":
+        problems.append(f"copy layer {type(copy_layer).__name__} is not tlm_fairseq's PointerGenerator")
     for i, layer in enumerate(encoder.layers):
         problems += _layer_problems(layer, f"encoder.layers.{i}", decoder=False)
     for i, layer in enumerate(decoder.layers):
@@ -89,6 +88,11 @@ def max_positions(side: nn.Module, configured: int) -> int:
     if pos is None:
         return configured
     return min(configured, int(pos.max_positions))
+
+
+def uses_copy(model: nn.Module) -> bool:
+    """A pointer-generator model (``--copy``): its graphs take and return the copy tensors."""
+    return getattr(model.decoder, "copy_layer", None) is not None
 
 
 def describe(model: nn.Module) -> dict[str, Any]:

@@ -63,6 +63,9 @@ class Source:
     fields: tuple[str, ...] | None = None  # records, in the order of the graph's last axis
     dictionaries: dict[str, str] | None = None  # records: field -> dictionary file
     max_records: int | None = None  # records kept per game (None: the model's positions)
+    #: records: a pointer-generator model (its graphs take each record's extended id); written only
+    #: when true, so that a runtime which cannot copy refuses such a directory by this key
+    copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,10 @@ class ExportConfig:
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the config atomically (sorted keys, UTF-8)."""
-        write_text_atomic(path, json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        data = asdict(self)
+        if not self.source.copy:
+            del data["source"]["copy"]
+        write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> "ExportConfig":
@@ -185,6 +191,8 @@ class ExportConfig:
             raise _KeyProblem("source.kind", f"key 'source.kind': a text model reads 'tokens', not {self.source.kind!r}")
         self._listed("source.dictionary", _required(self.source.dictionary, "source.dictionary"))
         _required(self.dims.source_vocab, "dims.source_vocab")
+        if self.source.copy:
+            raise _KeyProblem("source.copy", "key 'source.copy': copying reads record values; a text model has none")
         if self.tokenizer.kind not in TOKENIZERS:
             raise _KeyProblem("tokenizer.kind", f"key 'tokenizer.kind': a text model needs one of "
                               f"{', '.join(TOKENIZERS)}, not {self.tokenizer.kind!r}")

@@ -36,9 +36,9 @@ from .config import CONFIG_NAME
 from .graph_check import check_graphs
 from .integrity import once
 from .model_dir import ModelDir
-from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode
+from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode, pad_sources
 from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search, max_lengths
-from .tokenizers import SourceEncoder, TargetDecoder
+from .tokenizers import SourceEncoder, TargetDecoder, copied_values
 
 log = logging.getLogger("tlm.generate")
 
@@ -142,11 +142,7 @@ class Generator:
     def search_batch(self, sources: Sequence[np.ndarray], opts: SearchOptions,
                      gate: Gate = contextlib.nullcontext) -> list[list[Hypothesis]]:
         """One padded batch through the encoder and the search; each model call runs inside ``gate()``."""
-        pad = self.symbols.pad
-        longest = max(len(s) for s in sources)
-        src = np.full((len(sources), longest, *sources[0].shape[1:]), pad, dtype=np.int64)
-        for row, s in enumerate(sources):
-            src[row, : len(s)] = s
+        src = pad_sources(list(sources), self.symbols.pad)
         dims = self.model.config.dims
         state_cls = BoundDecoderState if self.io_binding else DecoderState
         with gate():
@@ -171,9 +167,11 @@ class Generator:
         self.stats.tokens += sum(len(h[0].tokens) for h in results if h)
         return results
 
-    def to_result(self, hyps: list[Hypothesis], nbest: int) -> Result:
-        shown = [{"output": self.target(h.tokens), "score": h.score,
-                  "tokens": " ".join(self.target.symbols(h.tokens))} for h in hyps[:nbest]]
+    def to_result(self, hyps: list[Hypothesis], nbest: int, source: np.ndarray) -> Result:
+        """The strings of ``hyps`` of ``source`` (a copy model's copied values are the game's own)."""
+        oov = copied_values(source)
+        shown = [{"output": self.target(h.tokens, oov), "score": h.score,
+                  "tokens": " ".join(self.target.symbols(h.tokens, oov))} for h in hyps[:nbest]]
         if not shown:  # every continuation scored -inf: nothing finished
             return Result("", float("-inf"), [])
         return Result(shown[0]["output"], shown[0]["score"], shown)
@@ -183,7 +181,7 @@ class Generator:
         """Raw inputs (sentences, or game objects for record models) -> results in input order."""
         sources, opts = self.prepare(inputs, **options)
         hyps = self.generate_ids(sources, opts, batch_size, max_tokens)
-        return [self.to_result(h, opts.nbest) for h in hyps]
+        return [self.to_result(h, opts.nbest, s) for h, s in zip(hyps, sources)]
 
 
 class GatedState:
@@ -307,8 +305,8 @@ def run(args: argparse.Namespace) -> None:
     gen.check_lengths(sources, opts)
     hyps = gen.generate_ids(sources, opts, args.batch_size, args.max_tokens)
     results: list[Result | None] = [None] * len(inputs)
-    for i, h in zip(keep, hyps):
-        results[i] = gen.to_result(h, opts.nbest)
+    for i, h, source in zip(keep, hyps, sources):
+        results[i] = gen.to_result(h, opts.nbest, source)
     write_outputs(results, args.output, args.output_format)
     s = gen.stats
     log.info("generated %d inputs (%d tokens) in %.2fs: %.1f sentences/s, %.1f tokens/s, provider %s, %d thread(s)",

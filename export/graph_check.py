@@ -24,7 +24,7 @@ import onnxruntime as ort
 
 from .config import CONFIG_NAME
 from .errors import ConfigProblem
-from .graph_io import cross_names, past_names, present_names
+from .graph_io import COPY_SOURCE, OOV_SLOTS, SRC_EXT, cross_names, past_names, present_names
 from .model_dir import ModelDir
 from .runtime import Sessions
 
@@ -83,7 +83,7 @@ class GraphCheck:
     def check_lprobs(self) -> None:
         lprobs = self.sessions.decoder.get_outputs()[0]
         vocab = self.cfg.dims.target_vocab
-        if isinstance(lprobs.shape[-1], int) and lprobs.shape[-1] != vocab:
+        if isinstance(lprobs.shape[-1], int) and lprobs.shape[-1] != vocab:  # a copy model's width is dynamic
             raise self.problem("dims.target_vocab", f"{vocab}, but {self.decoder_name} scores {lprobs.shape[-1]} "
                                f"symbols (output 'lprobs' has shape {_shape(lprobs.shape)})")
 
@@ -120,7 +120,13 @@ class GraphCheck:
     def probe_decoder(self, encoded: Sequence[np.ndarray]) -> None:
         dims, layers = self.cfg.dims, self.cfg.dims.decoder_layers
         padding, *cross = encoded
-        fixed = {"reorder": np.zeros(1, np.int64), "src_padding": padding, **dict(zip(cross_names(layers), cross))}
+        copy: dict[str, np.ndarray] = {}
+        if self.cfg.source.copy:  # every record copies to <unk>; no out-of-vocabulary slots
+            *cross, source = cross
+            copy = {COPY_SOURCE: source, SRC_EXT: np.full(padding.shape, self.cfg.symbols.unk, np.int64),
+                    OOV_SLOTS: np.zeros(0, np.float32)}
+        fixed = {"reorder": np.zeros(1, np.int64), "src_padding": padding, **dict(zip(cross_names(layers), cross)),
+                 **copy}
 
         def step(token: int, position: int, key: str, why: str) -> np.ndarray:
             past = np.zeros((1, dims.heads, position, dims.head_dim), dtype=self.sessions.cache_dtype)

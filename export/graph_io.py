@@ -22,15 +22,26 @@ def present_names(layers: int) -> list[str]:
     return [f"present_{kv}_{i}" for i in range(layers) for kv in ("key", "value")]
 
 
-def encoder_io(layers: int) -> dict:
+#: Copy models (pointer-generator): the encoder also returns the records' encodings ``(B, S, C)``
+#: that the copy attention reads; the decoder step also takes them, each record's extended id
+#: ``(B, S)`` and ``oov_slots`` (zeros whose length is the batch's number of out-of-vocabulary
+#: values, a shape so that the traced graph keeps it dynamic), and returns ``(N, V + slots)``.
+COPY_SOURCE, SRC_EXT, OOV_SLOTS = "copy_source", "src_ext", "oov_slots"
+
+
+def encoder_io(layers: int, copy: bool = False) -> dict:
     """``torch.onnx.export`` naming and dynamic axes of the encoder."""
     cross = cross_names(layers)
     axes = {"src": {0: "batch", 1: "src_len"}, "src_padding": {0: "batch", 1: "src_len"}}
     axes.update({name: {0: "batch", 2: "src_len"} for name in cross})
-    return {"input_names": ["src"], "output_names": ["src_padding", *cross], "dynamic_axes": axes}
+    outputs = ["src_padding", *cross]
+    if copy:
+        outputs.append(COPY_SOURCE)
+        axes[COPY_SOURCE] = {0: "batch", 1: "src_len"}
+    return {"input_names": ["src"], "output_names": outputs, "dynamic_axes": axes}
 
 
-def decoder_io(layers: int) -> dict:
+def decoder_io(layers: int, copy: bool = False) -> dict:
     """``torch.onnx.export`` naming and dynamic axes of one decoder step."""
     past, cross, present = past_names(layers), cross_names(layers), present_names(layers)
     axes = {"tokens": {0: "rows"}, "reorder": {0: "rows"}, "src_padding": {0: "batch", 1: "src_len"},
@@ -38,5 +49,9 @@ def decoder_io(layers: int) -> dict:
     axes.update({name: {0: "prev_rows", 2: "past_len"} for name in past})
     axes.update({name: {0: "batch", 2: "src_len"} for name in cross})
     axes.update({name: {0: "rows", 2: "new_len"} for name in present})
-    return {"input_names": ["tokens", "reorder", "src_padding", *past, *cross],
-            "output_names": ["lprobs", *present], "dynamic_axes": axes}
+    inputs = ["tokens", "reorder", "src_padding", *past, *cross]
+    if copy:
+        inputs += [COPY_SOURCE, SRC_EXT, OOV_SLOTS]
+        axes.update({COPY_SOURCE: {0: "batch", 1: "src_len"}, SRC_EXT: {0: "batch", 1: "src_len"},
+                     OOV_SLOTS: {0: "oov"}, "lprobs": {0: "rows", 1: "extended_vocab"}})
+    return {"input_names": inputs, "output_names": ["lprobs", *present], "dynamic_axes": axes}

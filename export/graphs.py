@@ -13,6 +13,11 @@ sentence. The decoder step takes ``N = B * beam`` rows (the rows of sentence ``b
 ``b*beam .. b*beam+beam-1``), gathers each layer's self-attention cache ``(N_prev, H, t, Dh)`` by
 ``reorder`` (the previous row each row continues), and returns the next-token log-probabilities
 and the grown caches ``(N, H, t+1, Dh)``.
+
+Copy models (``tlm_transformer_rotowire --copy``): the encoder also returns its output, and
+:class:`CopyDecoderStepGraph` mixes the vocabulary with the copy distribution through the model's
+own ``PointerGenerator`` and ``tlm_fairseq.modules.copy.mix_slots`` (the functions fairseq's path
+calls), treating the beams of a sentence as the pointer's time axis.
 """
 from __future__ import annotations
 
@@ -86,8 +91,9 @@ class SourceEmbedder(nn.Module):
 class EncoderGraph(nn.Module):
     """Source -> (padding mask, cross keys/values per decoder layer), computed once per input."""
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, embedder: nn.Module) -> None:
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, embedder: nn.Module, copy: bool = False) -> None:
         super().__init__()
+        self.copy = copy  # also return the encoder output (the records the copy attention reads)
         self.embedder = embedder
         self.layers = encoder.layers
         self.final_norm = encoder.layer_norm
@@ -126,7 +132,7 @@ class EncoderGraph(nn.Module):
         for layer in self.decoder_layers:
             attn = layer.encoder_attn
             cross += [split_heads(attn.k_proj(x), attn), split_heads(attn.v_proj(x), attn)]
-        return (padding, *cross)
+        return (padding, *cross, x) if self.copy else (padding, *cross)
 
 
 class DecoderStepGraph(nn.Module):
@@ -156,6 +162,13 @@ class DecoderStepGraph(nn.Module):
 
     def forward(self, tokens: Tensor, reorder: Tensor, src_padding: Tensor, *caches: Tensor) -> tuple[Tensor, ...]:
         """``caches``: past key, past value per layer, then cross key, cross value per layer."""
+        x, present = self.features(tokens, reorder, src_padding, caches)
+        logits = self.decoder.output_projection(x[:, 0, :])
+        return (torch.log_softmax(logits.float(), dim=-1), *present)
+
+    def features(self, tokens: Tensor, reorder: Tensor, src_padding: Tensor, caches: tuple[Tensor, ...]
+                 ) -> tuple[Tensor, list[Tensor]]:
+        """The decoder's output features ``(N, 1, C)`` (fairseq's ``extract_features``) and the grown caches."""
         layers = len(self.decoder.layers)
         past, cross = caches[: 2 * layers], caches[2 * layers :]
         x = self.embed(tokens, shape_as_tensor(past[0])[2])
@@ -188,8 +201,30 @@ class DecoderStepGraph(nn.Module):
         x = layer_norm(dec.layer_norm, x)
         if dec.project_out_dim is not None:
             x = dec.project_out_dim(x)
-        logits = dec.output_projection(x[:, 0, :])
-        return (torch.log_softmax(logits.float(), dim=-1), *present)
+        return x, present
+
+
+class CopyDecoderStepGraph(DecoderStepGraph):
+    """A copy model's step: inputs end with ``copy_source``, ``src_ext``, ``oov_slots``
+    (``export.graph_io``); log-probabilities over the batch's extended vocabulary ``(N, V + slots)``.
+
+    Ids ``>= V`` (copied values fed back) are embedded as ``<unk>``, as ``CopyDecoder`` does.
+    """
+
+    def forward(self, tokens: Tensor, reorder: Tensor, src_padding: Tensor, *inputs: Tensor) -> tuple[Tensor, ...]:
+        from tlm_fairseq.modules.copy import mix_slots
+
+        *caches, source, src_ext, slots = inputs
+        dec = self.decoder
+        tokens = torch.where(tokens >= dec.vocab_size, torch.full_like(tokens, dec.unk), tokens)
+        x, present = self.features(tokens, reorder, src_padding, tuple(caches))
+        batch = source.shape[0]
+        state = x.reshape(batch, -1, x.shape[-1])  # (B, beams, C): a sentence's beams as the pointer's time axis
+        embedded = (self.embed_scale * dec.embed_tokens(tokens)).reshape(batch, state.shape[1], -1)
+        p_gen, attn = dec.copy_layer(state, embedded, source, src_padding)
+        logits = dec.output_projection(state)
+        lprobs = mix_slots(logits, p_gen, attn, src_ext, slots)
+        return (lprobs.reshape(tokens.shape[0], -1), *present)
 
 
 def sinusoidal_table(rows: int, dim: int, padding_idx: int) -> Tensor:

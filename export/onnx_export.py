@@ -29,7 +29,7 @@ from tlm_fairseq.cli import CliParser, run_cli
 from tlm_fairseq.files import atomic_dir, check_replaceable
 
 from . import search_options
-from .architecture import check_supported, describe, max_positions, position_table
+from .architecture import check_supported, describe, max_positions, position_table, uses_copy
 from .agreement import Sample, sample_sources
 from .arguments import float_range, positive_int
 from .checkpoint import LoadedCheckpoint, load_for_export
@@ -38,8 +38,8 @@ from .config import (CONFIG_NAME, TOKENIZERS, Dims, ExportConfig, GraphPair, Sou
 from .dictionary import read_dictionary
 from .errors import DictionaryMismatch, ExportError, FileProblem, UnsupportedModel
 from .graph_files import save_graph
-from .graph_io import cross_names, decoder_io, encoder_io, past_names
-from .graphs import DecoderStepGraph, EncoderGraph, SourceEmbedder
+from .graph_io import COPY_SOURCE, OOV_SLOTS, SRC_EXT, cross_names, decoder_io, encoder_io, past_names
+from .graphs import CopyDecoderStepGraph, DecoderStepGraph, EncoderGraph, SourceEmbedder
 from .model_dir import is_export_dir, sha256_file
 from .quantize import DEFAULT_MIN_IDENTICAL, SCHEMES, add_int8
 from .search import Symbols
@@ -49,6 +49,7 @@ log = logging.getLogger("tlm.export")
 
 DEFAULT_OPSET = 17
 OPSETS = range(14, 21)  # torch's TorchScript exporter writes up to opset 20
+COPY_MIN_OPSET = 16  # the copy mix scatters with ScatterElements(reduction="add")
 RANDOM_OPS = frozenset({"RandomUniform", "RandomUniformLike", "RandomNormal", "RandomNormalLike",
                         "Bernoulli", "Dropout", "Multinomial"})
 PARITY_TOLERANCE = 1e-3  # max |log-prob difference| between onnxruntime and fairseq (float32)
@@ -76,14 +77,33 @@ def _build_graphs(ckpt: LoadedCheckpoint) -> tuple[EncoderGraph, DecoderStepGrap
     enc_max = max_positions(model.encoder, int(model.encoder.max_source_positions))
     dec_max = max_positions(model.decoder, int(model.decoder.max_target_positions))
     embedder = SourceEmbedder(model.encoder, position_table(model.encoder, enc_max))
-    encoder = EncoderGraph(model.encoder, model.decoder, embedder).eval()
-    decoder = DecoderStepGraph(model.decoder, position_table(model.decoder, dec_max)).eval()
+    copy = uses_copy(model)
+    encoder = EncoderGraph(model.encoder, model.decoder, embedder, copy).eval()
+    step = CopyDecoderStepGraph if copy else DecoderStepGraph
+    decoder = step(model.decoder, position_table(model.decoder, dec_max)).eval()
     return encoder, decoder
 
 
+def _sample_copy_ids(sources: list[torch.Tensor], prefix: torch.Tensor, vocab: int, gen: torch.Generator
+                     ) -> list[torch.Tensor]:
+    """Extended ids of the sample records: vocabulary values, and two out-of-vocabulary values
+    (ids ``V`` and ``V + 1``, one of them on two records) in every source, so fairseq and the graphs
+    agree on the extended size; a copied id is also fed back in the prefixes (read as ``<unk>``)."""
+    ext = []
+    for src in sources:
+        ids = torch.randint(4, max(vocab, 5), (src.shape[0],), generator=gen).clamp(max=vocab - 1)
+        ids[0], ids[1] = vocab + 1, vocab
+        if len(ids) > 3:
+            ids[3] = vocab
+        ext.append(ids)
+    prefix[:, 2] = vocab + 1
+    return ext
+
+
 def _sample_inputs(ckpt: LoadedCheckpoint, sizes: dict[str, int], pad: int, eos: int, seed: int = 0
-                   ) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """Two sources of different lengths and one target prefix per source, from real symbol ids."""
+                   ) -> tuple[list[torch.Tensor], torch.Tensor, list[torch.Tensor]]:
+    """Two sources of different lengths, one target prefix per source, from real symbol ids, and
+    for a copy model the records' extended ids (else an empty list)."""
     gen = torch.Generator().manual_seed(seed)
     low = 4  # past the four special symbols
     sources = []
@@ -96,7 +116,8 @@ def _sample_inputs(ckpt: LoadedCheckpoint, sizes: dict[str, int], pad: int, eos:
             sources.append(torch.cat([ids, torch.tensor([eos])]))
     prefix = torch.randint(low, max(sizes["target"], low + 1), (2, 4), generator=gen)
     prefix[:, 0] = eos
-    return sources, prefix
+    ext = _sample_copy_ids(sources, prefix, sizes["target"], gen) if uses_copy(ckpt.model) else []
+    return sources, prefix, ext
 
 
 def _pad_batch(sources: list[torch.Tensor], pad: int) -> torch.Tensor:
@@ -109,16 +130,18 @@ def _pad_batch(sources: list[torch.Tensor], pad: int) -> torch.Tensor:
 
 def _verify_against_fairseq(ckpt: LoadedCheckpoint, encoder_file: Path, decoder_file: Path,
                             sizes: dict[str, int], pad: int, eos: int) -> float:
-    """Max |log-prob difference| of onnxruntime (2 beams per sentence) vs fairseq's full forward."""
+    """Max |log-prob difference| of onnxruntime (2 beams per sentence) vs fairseq's full forward
+    (infinite when they disagree on which entries are ``-inf``, a copy model's impossible ids)."""
     import onnxruntime as ort
 
-    sources, prefix = _sample_inputs(ckpt, sizes, pad, eos)
+    sources, prefix, ext = _sample_inputs(ckpt, sizes, pad, eos)
     expected = []
     with torch.no_grad():
-        for src, prev in zip(sources, prefix):
+        for i, (src, prev) in enumerate(zip(sources, prefix)):
             src = src.unsqueeze(0)
-            logits, _ = ckpt.model(src, torch.tensor([src.shape[1]]), prev.unsqueeze(0))
-            expected.append(torch.log_softmax(logits.float(), dim=-1)[0].numpy())
+            copy_args = {"src_ext": ext[i].unsqueeze(0)} if ext else {}
+            out = ckpt.model(src, torch.tensor([src.shape[1]]), prev.unsqueeze(0), **copy_args)
+            expected.append(ckpt.model.get_normalized_probs(out, log_probs=True).float()[0].numpy())
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     enc = ort.InferenceSession(str(encoder_file), options, providers=["CPUExecutionProvider"])
@@ -127,7 +150,13 @@ def _verify_against_fairseq(ckpt: LoadedCheckpoint, encoder_file: Path, decoder_
     layers, batch = len(ckpt.model.decoder.layers), padding.shape[0]
     attn = ckpt.model.decoder.layers[0].self_attn
     past = [np.zeros((batch, attn.num_heads, 0, attn.head_dim), np.float32)] * (2 * layers)
-    fixed = {"src_padding": padding, **dict(zip(cross_names(layers), cross))}
+    copy_feeds = {}
+    if ext:
+        *cross, copy_source = cross
+        width = expected[0].shape[-1]
+        copy_feeds = {COPY_SOURCE: copy_source, SRC_EXT: _pad_batch(ext, pad).numpy(),
+                      OOV_SLOTS: np.zeros(width - sizes["target"], np.float32)}
+    fixed = {"src_padding": padding, **dict(zip(cross_names(layers), cross)), **copy_feeds}
     beams = 2
     worst = 0.0
     for step in range(prefix.shape[1]):
@@ -137,8 +166,16 @@ def _verify_against_fairseq(ckpt: LoadedCheckpoint, encoder_file: Path, decoder_
                                        **dict(zip(past_names(layers), past))})
         for b in range(batch):
             for r in range(beams):
-                worst = max(worst, float(np.abs(lprobs[b * beams + r] - expected[b][step]).max()))
+                worst = max(worst, _logprob_diff(lprobs[b * beams + r], expected[b][step]))
     return worst
+
+
+def _logprob_diff(ours: np.ndarray, expected: np.ndarray) -> float:
+    """Max |difference| over the finite entries; infinite if shapes or the ``-inf`` entries differ."""
+    finite = np.isfinite(expected)
+    if ours.shape != expected.shape or not np.array_equal(ours[~finite], expected[~finite]):
+        return float("inf")
+    return float(np.abs(ours[finite] - expected[finite]).max(initial=0.0))
 
 
 def _export_graph(module: torch.nn.Module, args: tuple, path: Path, io: dict[str, Any], opset: int) -> list[str]:
@@ -165,15 +202,19 @@ def _export_graph(module: torch.nn.Module, args: tuple, path: Path, io: dict[str
 def _trace_args(encoder: EncoderGraph, ckpt: LoadedCheckpoint, sizes: dict[str, int], pad: int, eos: int,
                 dtype: torch.dtype) -> tuple[tuple, tuple]:
     """Example inputs for tracing: two sentences, two beams each, three cached positions."""
-    sources, prefix = _sample_inputs(ckpt, sizes, pad, eos)
+    sources, prefix, ext = _sample_inputs(ckpt, sizes, pad, eos)
     src = _pad_batch(sources, pad)
     with torch.no_grad():
         padding, *cross = encoder(src)
+    copy_inputs: tuple = ()
+    if ext:
+        *cross, copy_source = cross
+        copy_inputs = (copy_source, _pad_batch(ext, pad), torch.zeros(2, dtype=torch.float32))
     attn = ckpt.model.decoder.layers[0].self_attn
     rows = padding.shape[0] * 2
     past = [torch.zeros(rows, attn.num_heads, 3, attn.head_dim, dtype=dtype) for _ in cross]
-    tokens = prefix[:, 1].repeat_interleave(2)
-    return (src,), (tokens, torch.arange(rows), padding, *past, *cross)
+    tokens = prefix[:, 2].repeat_interleave(2)  # a copy model's prefixes hold a copied id here
+    return (src,), (tokens, torch.arange(rows), padding, *past, *cross, *copy_inputs)
 
 
 def _generation_defaults(ckpt: LoadedCheckpoint) -> SearchOptions:
@@ -247,10 +288,11 @@ def _agreement_sample(ckpt: LoadedCheckpoint, dims: dict[str, int], sizes: dict[
     max_src = max_positions(model.encoder, int(model.encoder.max_source_positions))
     max_tgt = max_positions(model.decoder, int(model.decoder.max_target_positions))
     fields = RECORD_FIELDS if ckpt.reads_records else ("source",)
+    copy_vocab = dims["target_vocab"] if uses_copy(model) else None
     sources, origin = sample_sources(ckpt.task, count, max_src, min(sizes[f] for f in fields), target.eos(),
-                                     records=len(RECORD_FIELDS) if ckpt.reads_records else 0)
+                                     records=len(RECORD_FIELDS) if ckpt.reads_records else 0, copy_vocab=copy_vocab)
     symbols = Symbols(pad=target.pad(), eos=target.eos(), unk=target.unk(), vocab=dims["target_vocab"])
-    return Sample(sources, origin, dims, symbols, max_tgt, replace(generation, beam=1, nbest=1))
+    return Sample(sources, origin, dims, symbols, max_tgt, replace(generation, beam=1, nbest=1), copy_vocab)
 
 
 def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = False, opset: int = DEFAULT_OPSET,
@@ -277,6 +319,10 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
     check_replaceable(out, replaceable)
     ckpt = load_for_export(checkpoint, data)
     check_supported(ckpt.model, str(checkpoint), ckpt.arch)
+    copy = uses_copy(ckpt.model)
+    if copy and opset < COPY_MIN_OPSET:
+        raise ExportError(f"--opset {opset}: a copy model needs opset >= {COPY_MIN_OPSET} "
+                          "(its mix scatters with ScatterElements reduction='add')")
     dims = describe(ckpt.model)
     target_dict = ckpt.task.target_dictionary
     pad, eos = target_dict.pad(), target_dict.eos()
@@ -292,8 +338,8 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
         encoder, decoder = _build_graphs(ckpt)
         enc_args, dec_args = _trace_args(encoder, ckpt, sizes, pad, eos, torch.float32)
         layers = dims["decoder_layers"]
-        files += _export_graph(encoder, enc_args, root / "encoder.onnx", encoder_io(layers), opset)
-        files += _export_graph(decoder, dec_args, root / "decoder.onnx", decoder_io(layers), opset)
+        files += _export_graph(encoder, enc_args, root / "encoder.onnx", encoder_io(layers, copy), opset)
+        files += _export_graph(decoder, dec_args, root / "decoder.onnx", decoder_io(layers, copy), opset)
         graphs["float32"] = GraphPair("encoder.onnx", "decoder.onnx")
         worst = _verify_against_fairseq(ckpt, root / "encoder.onnx", root / "decoder.onnx", sizes, pad, eos)
         log.info("onnxruntime vs fairseq forward: max |log-prob difference| %.2e", worst)
@@ -306,8 +352,8 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             encoder, decoder = _build_graphs(ckpt)
             encoder, decoder = encoder.half(), decoder.half()
             enc_args, dec_args = _trace_args(encoder, ckpt, sizes, pad, eos, torch.float16)
-            files += _export_graph(encoder, enc_args, root / "encoder.fp16.onnx", encoder_io(layers), opset)
-            files += _export_graph(decoder, dec_args, root / "decoder.fp16.onnx", decoder_io(layers), opset)
+            files += _export_graph(encoder, enc_args, root / "encoder.fp16.onnx", encoder_io(layers, copy), opset)
+            files += _export_graph(decoder, dec_args, root / "decoder.fp16.onnx", decoder_io(layers, copy), opset)
             graphs["float16"] = GraphPair("encoder.fp16.onnx", "decoder.fp16.onnx")
         int8 = None
         if quantize:
@@ -321,7 +367,7 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
         model = ckpt.model
         if ckpt.reads_records:
             source = Source("records", fields=tuple(RECORD_FIELDS), max_records=max_records,
-                            dictionaries={f: dict_names[f] for f in RECORD_FIELDS})
+                            dictionaries={f: dict_names[f] for f in RECORD_FIELDS}, copy=copy)
             field_vocab, source_vocab = {f: sizes[f] for f in RECORD_FIELDS}, None
         else:
             source = Source("tokens", dictionary=dict_names["source"])

@@ -18,7 +18,7 @@ import onnxruntime as ort
 
 from .config import PRECISIONS
 from .errors import ExportError, FileProblem
-from .graph_io import cross_names, decoder_io, encoder_io, past_names, present_names
+from .graph_io import COPY_SOURCE, OOV_SLOTS, SRC_EXT, cross_names, decoder_io, encoder_io, past_names, present_names
 from .integrity import mismatched
 from .model_dir import ModelDir
 from .session_cache import open_session
@@ -114,6 +114,7 @@ class Sessions:
     provider: str
     precision: str
     cache_dtype: type
+    copy_vocab: int | None = None  # copy models: the target vocabulary size (extended ids start there)
 
     @classmethod
     def open(cls, model: ModelDir, device: str = "auto", threads: int = 0, fp16: bool = False,
@@ -124,15 +125,19 @@ class Sessions:
             raise ExportError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         paths = (model.graph_path(precision, "encoder"), model.graph_path(precision, "decoder"))
         provider = choose_provider(device)
-        return cls.create(*paths, model.config.dims.decoder_layers, provider, threads, precision, _digests(model, paths))
+        copy_vocab = model.config.dims.target_vocab if model.config.source.copy else None
+        return cls.create(*paths, model.config.dims.decoder_layers, provider, threads, precision, _digests(model, paths),
+                          copy_vocab)
 
     @classmethod
     def create(cls, encoder_path: Path, decoder_path: Path, layers: int, provider: str, threads: int = 0,
-               precision: str = "float32", digests: tuple[str, ...] | None = None) -> "Sessions":
+               precision: str = "float32", digests: tuple[str, ...] | None = None,
+               copy_vocab: int | None = None) -> "Sessions":
         """Sessions over two graph files (the exporter checks graphs it has not yet listed in a config).
 
         ``digests`` (of each graph's files) let CPU sessions come from the optimized-graph cache
         (``export.session_cache``); without them the graphs are optimized at every creation.
+        ``copy_vocab``: a copy model's target vocabulary size (its graphs have the copy inputs).
         """
         if precision == "float16" and provider != CUDA:
             log.warning("float16 graphs on CPU: onnxruntime emulates most float16 kernels there, which is "
@@ -150,11 +155,14 @@ class Sessions:
                     made.append(ort.InferenceSession(str(path), session_options(threads), providers=providers))
             except Exception as err:  # noqa: BLE001 - onnxruntime raises several unrelated types
                 raise FileProblem(path, f"onnxruntime cannot load this graph: {err}") from None
-        for session, path, io in ((made[0], encoder_path, encoder_io(layers)), (made[1], decoder_path, decoder_io(layers))):
+        copy = copy_vocab is not None
+        for session, path, io in ((made[0], encoder_path, encoder_io(layers, copy)),
+                                  (made[1], decoder_path, decoder_io(layers, copy))):
             names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
             if names != (io["input_names"], io["output_names"]):
+                kind = "copy " if copy else ""
                 raise FileProblem(path, f"graph inputs/outputs {names} are not the ones this runtime expects "
-                                  f"for {layers} layers; re-export with tlm-export")
+                                  f"for a {kind}model of {layers} layers; re-export with tlm-export")
         actual = made[1].get_providers()[0]
         if actual != provider:
             log.warning("requested %s but the session runs on %s", provider, actual)
@@ -162,7 +170,7 @@ class Sessions:
         cache_dtype = _ORT_DTYPES.get(past.type)
         if cache_dtype is None:
             raise FileProblem(decoder_path, f"unexpected cache type {past.type}")
-        return cls(made[0], made[1], actual, precision, cache_dtype)
+        return cls(made[0], made[1], actual, precision, cache_dtype, copy_vocab)
 
 
 class DecoderState:
@@ -171,6 +179,14 @@ class DecoderState:
     def __init__(self, sessions: Sessions, encoded: list[np.ndarray], heads: int, head_dim: int) -> None:
         self.sessions = sessions
         padding, *cross = encoded
+        #: copy models: the records' encodings and extended ids (sliced with the sentences), and the
+        #: batch's out-of-vocabulary slots, sized once per batch like fairseq's ``copy_size``
+        self.copy: list[np.ndarray] = []
+        self.oov_slots: np.ndarray | None = None
+        if sessions.copy_vocab is not None:
+            *cross, copy_source, src_ext = cross
+            self.copy = [copy_source, src_ext]
+            self.oov_slots = np.zeros(max(0, int(src_ext.max(initial=0)) + 1 - sessions.copy_vocab), np.float32)
         self.layers = len(cross) // 2
         self.src_padding = padding
         self.cross = cross
@@ -182,11 +198,18 @@ class DecoderState:
     def keep_sentences(self, keep: np.ndarray) -> None:
         self.src_padding = np.ascontiguousarray(self.src_padding[keep])
         self.cross = [np.ascontiguousarray(c[keep]) for c in self.cross]
+        self.copy = [np.ascontiguousarray(c[keep]) for c in self.copy]
+
+    def copy_feeds(self) -> dict[str, np.ndarray]:
+        """The copy model's extra decoder inputs (none for other models)."""
+        if self.oov_slots is None:
+            return {}
+        return {COPY_SOURCE: self.copy[0], SRC_EXT: self.copy[1], OOV_SLOTS: self.oov_slots}
 
     def step(self, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
         feeds = {"tokens": tokens.astype(np.int64, copy=False), "reorder": reorder.astype(np.int64, copy=False),
                  "src_padding": self.src_padding, **dict(zip(self.cross_names, self.cross)),
-                 **dict(zip(self.past_names, self.past))}
+                 **dict(zip(self.past_names, self.past)), **self.copy_feeds()}
         lprobs, *self.past = self.sessions.decoder.run(None, feeds)
         return lprobs
 
@@ -202,8 +225,10 @@ class BoundDecoderState(DecoderState):
         self._upload_encoder()
 
     def _upload_encoder(self) -> None:
+        arrays = {"src_padding": self.src_padding, **dict(zip(self.cross_names, self.cross)), **self.copy_feeds()}
+        arrays.pop(OOV_SLOTS, None)  # a shape, fed from the host at every step
         self._device_inputs = {name: ort.OrtValue.ortvalue_from_numpy(array, self.device, 0)
-                               for name, array in zip(["src_padding", *self.cross_names], [self.src_padding, *self.cross])}
+                               for name, array in arrays.items()}
 
     def keep_sentences(self, keep: np.ndarray) -> None:
         super().keep_sentences(keep)
@@ -213,6 +238,8 @@ class BoundDecoderState(DecoderState):
         binding = self.sessions.decoder.io_binding()
         binding.bind_cpu_input("tokens", tokens.astype(np.int64, copy=False))
         binding.bind_cpu_input("reorder", reorder.astype(np.int64, copy=False))
+        if self.oov_slots is not None:
+            binding.bind_cpu_input(OOV_SLOTS, self.oov_slots)
         for name, value in self._device_inputs.items():
             binding.bind_ortvalue_input(name, value)
         for i, name in enumerate(self.past_names):
@@ -229,5 +256,21 @@ class BoundDecoderState(DecoderState):
 
 
 def encode(sessions: Sessions, src: np.ndarray) -> list[np.ndarray]:
-    """Run the encoder on a padded source batch: ``[src_padding, cross key/value per layer...]``."""
-    return sessions.encoder.run(None, {"src": src})
+    """Run the encoder on a padded source batch: ``[src_padding, cross key/value per layer...]``.
+
+    A copy model's records carry each record's extended id as a last column, which the encoder does
+    not read: it returns ``[..., copy_source, src_ext]``, what :class:`DecoderState` takes.
+    """
+    if sessions.copy_vocab is None:
+        return sessions.encoder.run(None, {"src": src})
+    src_ext = np.ascontiguousarray(src[..., -1])
+    return [*sessions.encoder.run(None, {"src": np.ascontiguousarray(src[..., :-1])}), src_ext]
+
+
+def pad_sources(sources: list[np.ndarray], pad: int) -> np.ndarray:
+    """One batch: sources ``(S,)`` or records ``(S, F)`` padded with ``pad`` to the longest."""
+    longest = max(len(s) for s in sources)
+    src = np.full((len(sources), longest, *sources[0].shape[1:]), pad, dtype=np.int64)
+    for row, s in enumerate(sources):
+        src[row, : len(s)] = s
+    return src

@@ -34,7 +34,8 @@ class StepModel(Protocol):
     """The decoder as search sees it; the implementation keeps the caches."""
 
     def step(self, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
-        """Log-probs ``(N, V)`` of the next token; row ``i`` continues previous row ``reorder[i]``."""
+        """Log-probs ``(N, V)`` of the next token (``V`` + the batch's out-of-vocabulary values for a
+        copy model); row ``i`` continues previous row ``reorder[i]``."""
         ...
 
     def keep_sentences(self, keep: np.ndarray) -> None:
@@ -154,8 +155,9 @@ def beam_search(
             flat = (lprobs.reshape(bsz, beam, -1) + scores.reshape(bsz, beam, -1)[:, :, step - 1, None]).reshape(bsz, -1)
         k = min(cand_size, flat.shape[1] - 1)
         cand_scores, idx = _topk(flat, k)
-        cand_indices = idx % sym.vocab
-        cand_beams = idx // sym.vocab
+        width = lprobs.shape[1]  # the vocabulary, plus a copy model's out-of-vocabulary values of the batch
+        cand_indices = idx % width
+        cand_beams = idx // width
         offsets = (np.arange(bsz) * beam)[:, None]
         cand_bbsz = cand_beams + offsets
         eos_mask = (cand_indices == sym.eos) & (cand_scores != NEG_INF)

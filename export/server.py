@@ -231,7 +231,7 @@ def create_app(gen: Generator, limits: Limits = Limits()) -> FastAPI:
             return err.response
         except ClientGone as err:
             return client_left(request, err)
-        results = [gen.to_result(h, opts.nbest) for h in hyps]
+        results = [gen.to_result(h, opts.nbest, s) for h, s in zip(hyps, sources)]
         reply: dict[str, Any] = {"outputs": [r.output for r in results], "scores": [r.score for r in results]}
         if opts.nbest > 1:
             reply["hypotheses"] = [[{"output": h["output"], "score": h["score"]} for h in r.hypotheses] for r in results]

@@ -4,19 +4,24 @@ Text models name their tokenizer in ``config.json``: ``zh_char`` is the CGEC cha
 ``preprocess.cgec.tokenize_zh`` (normalize, one token per character, spaces as ``▁``), ``space`` takes
 input that is already tokenized, and ``sentencepiece`` mirrors fairseq's ``--bpe sentencepiece``.
 Record models turn a Rotowire game into ``(value, entity, type, home/away)`` records with
-``preprocess.rotowire`` and write the summary tokens joined by spaces.
+``preprocess.rotowire`` and write the summary tokens joined by spaces. A copy model's records also
+carry each value's extended-vocabulary id (``preprocess.rotowire.extended_vocab``, the numbering
+training and ``fairseq-generate`` use), and a copied id decodes to the game's own value string.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from .dictionary import Dictionary
+from .dictionary import SPECIALS, UNK, Dictionary
 from .errors import FileProblem, InputProblem
 from .model_dir import ModelDir
+
+
+NSPECIAL = len(SPECIALS)  # fairseq's control symbols, first in every dictionary
 
 
 class TextCodec(Protocol):
@@ -79,6 +84,21 @@ def text_codec(model: ModelDir) -> TextCodec:
     return SpaceCodec()
 
 
+class CopyRecords(np.ndarray):
+    """A copy model's encoded game: records ``(S, F + 1)`` whose last column is each record's
+    extended id, and :attr:`oov`, the value strings of the extended ids ``V, V + 1, ...``."""
+
+    oov: tuple[str, ...]
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.oov = getattr(obj, "oov", ())
+
+
+def copied_values(source: np.ndarray) -> tuple[str, ...]:
+    """The strings a copy model's extended ids stand for in ``source`` (none for other models)."""
+    return getattr(source, "oov", ())
+
+
 class SourceEncoder:
     """Turns one raw input into the model's source ids: ``(S,)`` tokens or ``(S, 4)`` records."""
 
@@ -89,6 +109,7 @@ class SourceEncoder:
         self.codec = text_codec(model) if self.task == "text" else None
         self.fields: list[str] = list(model.config.source.fields or ())
         self.max_records = model.config.source.max_records or self.max_len
+        self.target = model.target_dict if model.config.source.copy else None
 
     def __call__(self, item: Any, index: int) -> np.ndarray:
         if self.task == "text":
@@ -121,7 +142,14 @@ class SourceEncoder:
         if not records:
             raise InputProblem(index, "no records in the game")
         columns = [self.dicts[name].encode([r[i] for r in records], append_eos=False) for i, name in enumerate(self.fields)]
-        return np.asarray(columns, dtype=np.int64).T.copy()
+        if self.target is None:
+            return np.asarray(columns, dtype=np.int64).T.copy()
+        from preprocess.rotowire.extended_vocab import extend
+
+        vocab = extend([r[0] for r in records], self.target.indices, len(self.target), NSPECIAL)
+        encoded = np.asarray([*columns, vocab.source], dtype=np.int64).T.copy().view(CopyRecords)
+        encoded.oov = vocab.oov
+        return encoded
 
 
 class TargetDecoder:
@@ -131,8 +159,14 @@ class TargetDecoder:
         self.dictionary: Dictionary = model.target_dict
         self.codec: TextCodec = text_codec(model) if model.task == "text" else SpaceCodec()
 
-    def symbols(self, ids: list[int]) -> list[str]:
-        return self.dictionary.decode(ids)
+    def symbols(self, ids: list[int], oov: Sequence[str] = ()) -> list[str]:
+        """Symbols of ``ids``; a copy model's ids from ``V`` up are the game's values ``oov``."""
+        if not oov and max(ids, default=0) < len(self.dictionary):
+            return self.dictionary.decode(ids)
+        from preprocess.rotowire.extended_vocab import ExtendedVocab, decode
 
-    def __call__(self, ids: list[int]) -> str:
-        return self.codec.decode(self.symbols(ids))
+        shown = [i for i in ids if i not in (self.dictionary.eos, self.dictionary.pad, self.dictionary.bos)]
+        return decode(shown, ExtendedVocab(len(self.dictionary), (), tuple(oov)), self.dictionary.symbols, UNK)
+
+    def __call__(self, ids: list[int], oov: Sequence[str] = ()) -> str:
+        return self.codec.decode(self.symbols(ids, oov))

@@ -221,10 +221,18 @@ class CopyDecoderStepGraph(DecoderStepGraph):
         batch = source.shape[0]
         state = x.reshape(batch, -1, x.shape[-1])  # (B, beams, C): a sentence's beams as the pointer's time axis
         embedded = (self.embed_scale * dec.embed_tokens(tokens)).reshape(batch, state.shape[1], -1)
-        p_gen, attn = dec.copy_layer(state, embedded, source, src_padding)
+        p_gen, attn = dec.copy_layer(state, embedded, source, src_padding, sigmoid=exact_sigmoid)
         logits = dec.output_projection(state)
         lprobs = mix_slots(logits, p_gen, attn, src_ext, slots)
         return (lprobs.reshape(tokens.shape[0], -1), *present)
+
+
+def exact_sigmoid(x: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``: onnxruntime's ``Sigmoid`` (1.31, CPU) returns 0 below about -17.5 and is
+    17% off at -15, where torch's is exact; a copy model sure of copying has gate logits there, and
+    its vocabulary log-probabilities would differ from fairseq's by up to 57 nats. ``exp`` overflows
+    to ``inf`` for ``x < -88``, giving 0 where torch gives a denormal: both clamp to the same floor."""
+    return torch.reciprocal(1.0 + torch.exp(-x))
 
 
 def sinusoidal_table(rows: int, dim: int, padding_idx: int) -> Tensor:

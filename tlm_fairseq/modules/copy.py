@@ -19,6 +19,7 @@ projection of the records, so decoding a step costs ``O(d^2 + S d)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -34,19 +35,25 @@ class PointerGenerator(nn.Module):
         self.scale = 1.0 / math.sqrt(source_dim)
 
     def forward(
-        self, state: Tensor, inputs: Tensor, source: Tensor, source_padding: Tensor
+        self,
+        state: Tensor,
+        inputs: Tensor,
+        source: Tensor,
+        source_padding: Tensor,
+        sigmoid: Callable[[Tensor], Tensor] = torch.sigmoid,
     ) -> tuple[Tensor, Tensor]:
         """Gate ``(B, T, 1)`` and copy attention ``(B, T, S)`` (float32).
 
         ``state``: decoder output features ``(B, T, C)``; ``inputs``: embeddings of the decoder's
         input tokens ``(B, T, E)``; ``source``: encoder outputs ``(B, S, D)``; ``source_padding``:
-        ``(B, S)``, True at padded records (they get weight zero).
+        ``(B, S)``, True at padded records (they get weight zero). ``sigmoid``: the ONNX export
+        passes one that onnxruntime computes as torch does (see ``export.graphs``).
         """
         scores = torch.bmm(self.query(state) * self.scale, source.transpose(1, 2))
         scores = scores.float().masked_fill(source_padding.unsqueeze(1), float("-inf"))
         attn = torch.softmax(scores, dim=-1)
         context = torch.bmm(attn.to(source.dtype), source)
-        p_gen = torch.sigmoid(self.gate(torch.cat([state, context, inputs.to(state.dtype)], dim=-1)).float())
+        p_gen = sigmoid(self.gate(torch.cat([state, context, inputs.to(state.dtype)], dim=-1)).float())
         return p_gen, attn
 
 

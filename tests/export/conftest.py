@@ -77,60 +77,49 @@ def cgec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "valid_raw": base / "valid.raw", "model_dir": model_dir}
 
 
+ROTOWIRE_MODEL = [
+    "--task", "data_to_text", "--arch", "tlm_transformer_rotowire", "--encoder-layers", "1", "--decoder-layers", "1",
+    "--encoder-embed-dim", "32", "--decoder-embed-dim", "32", "--encoder-ffn-embed-dim", "64",
+    "--decoder-ffn-embed-dim", "64", "--encoder-attention-heads", "2", "--decoder-attention-heads", "2",
+    "--max-tokens", "4000", "--max-source-positions", "64", "--max-target-positions", "512",
+]
+
+
+def train_rotowire(base: Path, test_games: int, seed: int, max_records: int, prep_args: list[str],
+                   train_args: list[str]) -> dict[str, Path]:
+    """Synthetic games (120 for training), tlm-prep-rotowire, a 1+1-layer width-32 model, its export."""
+    from preprocess.rotowire.synth import generate_games, write_split
+
+    games = base / "json"
+    games.mkdir(parents=True)
+    for split, count in (("train", 120), ("valid", 4), ("test", test_games)):
+        write_split(games / f"{split}.json", generate_games(count, seed, split), count, progress=False)
+    data = base / "bin"
+    run([PY, "-m", "preprocess.rotowire", "--input-dir", games, "--dest", data, "--max-records", max_records,
+         "--no-progress", *prep_args])
+    ckpt_dir = base / "ckpt"
+    run(fairseq_cmd("train") + [data, *ROTOWIRE_MODEL, *TRAIN_COMMON, "--save-dir", ckpt_dir, *train_args])
+    model_dir = base / "onnx"
+    run([PY, "-m", "export.onnx_export", "--checkpoint", ckpt_dir / "checkpoint_last.pt", "--data", data,
+         "--out", model_dir, "--max-records", max_records])
+    return {"data": data, "checkpoint": ckpt_dir / "checkpoint_last.pt", "games": games / "test.json",
+            "model_dir": model_dir}
+
+
 @pytest.fixture(scope="session")
 def rotowire(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny tlm_transformer_rotowire trained on synthetic games, and its export."""
-    from preprocess.rotowire.synth import generate_games, write_split
-
-    base = tmp_path_factory.mktemp("export_rotowire")
-    games = base / "json"
-    games.mkdir(parents=True)
-    for split, count in (("train", 120), ("valid", 4), ("test", 6)):
-        write_split(games / f"{split}.json", generate_games(count, 1, split), count, progress=False)
-    data = base / "bin"
-    run([PY, "-m", "preprocess.rotowire", "--input-dir", games, "--dest", data, "--max-records", "48", "--no-progress"])
-    ckpt_dir = base / "ckpt"
-    run(fairseq_cmd("train") + [
-        data, "--task", "data_to_text", "--arch", "tlm_transformer_rotowire", "--encoder-layers", "1",
-        "--decoder-layers", "1", "--encoder-embed-dim", "32", "--decoder-embed-dim", "32",
-        "--encoder-ffn-embed-dim", "64", "--decoder-ffn-embed-dim", "64", "--encoder-attention-heads", "2",
-        "--decoder-attention-heads", "2", *TRAIN_COMMON, "--max-tokens", "4000", "--max-update", "60",
-        "--criterion", "cross_entropy", "--save-dir", ckpt_dir, "--max-source-positions", "64",
-        "--max-target-positions", "512"])
-    model_dir = base / "onnx"
-    run([PY, "-m", "export.onnx_export", "--checkpoint", ckpt_dir / "checkpoint_last.pt", "--data", data,
-         "--out", model_dir, "--max-records", "48"])
-    return {"data": data, "checkpoint": ckpt_dir / "checkpoint_last.pt", "games": games / "test.json",
-            "model_dir": model_dir}
+    return train_rotowire(tmp_path_factory.mktemp("export_rotowire"), 6, 1, 48, [],
+                          ["--max-update", "60", "--criterion", "cross_entropy"])
 
 
 @pytest.fixture(scope="session")
 def rotowire_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Tiny pointer-generator (``--copy``) model on synthetic games whose target vocabulary keeps only
     tokens seen 100 times (names and most numbers must be copied), and its export."""
-    from preprocess.rotowire.synth import generate_games, write_split
-
-    base = tmp_path_factory.mktemp("export_rotowire_copy")
-    games = base / "json"
-    games.mkdir(parents=True)
-    for split, count in (("train", 120), ("valid", 4), ("test", 8)):
-        write_split(games / f"{split}.json", generate_games(count, 2, split), count, progress=False)
-    data = base / "bin"
-    run([PY, "-m", "preprocess.rotowire", "--input-dir", games, "--dest", data, "--max-records", "64",
-         "--threshold-tgt", "100", "--no-progress"])
-    ckpt_dir = base / "ckpt"
-    run(fairseq_cmd("train") + [
-        data, "--task", "data_to_text", "--arch", "tlm_transformer_rotowire", "--copy", "--encoder-layers", "1",
-        "--decoder-layers", "1", "--encoder-embed-dim", "32", "--decoder-embed-dim", "32",
-        "--encoder-ffn-embed-dim", "64", "--decoder-ffn-embed-dim", "64", "--encoder-attention-heads", "2",
-        "--decoder-attention-heads", "2", *TRAIN_COMMON, "--max-tokens", "4000", "--max-update", "80",
-        "--criterion", "label_smoothed_cross_entropy_copy", "--label-smoothing", "0.1", "--save-dir", ckpt_dir,
-        "--max-source-positions", "64", "--max-target-positions", "512"])
-    model_dir = base / "onnx"
-    run([PY, "-m", "export.onnx_export", "--checkpoint", ckpt_dir / "checkpoint_last.pt", "--data", data,
-         "--out", model_dir, "--max-records", "64"])
-    return {"data": data, "checkpoint": ckpt_dir / "checkpoint_last.pt", "games": games / "test.json",
-            "model_dir": model_dir}
+    return train_rotowire(tmp_path_factory.mktemp("export_rotowire_copy"), 8, 2, 64, ["--threshold-tgt", "100"],
+                          ["--copy", "--max-update", "80", "--criterion", "label_smoothed_cross_entropy_copy",
+                           "--label-smoothing", "0.1"])
 
 
 def free_port() -> int:

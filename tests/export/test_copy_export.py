@@ -75,3 +75,16 @@ def test_served_summary_copies_the_games_values(rotowire_copy, serving):
     assert outputs == [r["output"] for r in expected[:3]]
     vocabulary = target_vocabulary(rotowire_copy["data"])
     assert any(t not in vocabulary for out in outputs for t in out.split())
+
+
+def test_io_binding_and_batching_do_not_change_copied_outputs(rotowire_copy):
+    """The I/O-bound decoder state (CUDA's, here on CPU) feeds the copy inputs too, and a game's
+    out-of-vocabulary slots do not depend on which games share its batch."""
+    from export.generate import Generator
+
+    games = json.loads(Path(rotowire_copy["games"]).read_text())
+    plain = Generator(rotowire_copy["model_dir"], device="cpu", threads=1)
+    base = [r.output for r in plain.generate(games, beam=3, max_len_b=40, batch_size=8)]
+    assert [r.output for r in plain.generate(games, beam=3, max_len_b=40, batch_size=1)] == base
+    bound = Generator(rotowire_copy["model_dir"], device="cpu", threads=1, io_binding=True)
+    assert [r.output for r in bound.generate(games, beam=3, max_len_b=40, batch_size=3)] == base

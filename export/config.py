@@ -80,6 +80,9 @@ class Tokenizer:
 class GraphPair:
     encoder: str
     decoder: str
+    #: the decoder step over a cache updated in place (``export.inplace_graph``, CPU), sharing the
+    #: decoder's weights; written only when present, so a runtime without it refuses the directory
+    decoder_inplace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,11 @@ class ExportConfig:
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write the config atomically (sorted keys, UTF-8)."""
-        write_text_atomic(path, json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        data = asdict(self)
+        for pair in data["graphs"].values():
+            if pair["decoder_inplace"] is None:
+                del pair["decoder_inplace"]
+        write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> "ExportConfig":
@@ -159,8 +166,9 @@ class ExportConfig:
             if precision not in PRECISIONS:
                 raise _KeyProblem(f"graphs.{precision}", f"unknown precision {precision!r} under 'graphs' "
                                   f"(known: {', '.join(PRECISIONS)})")
-            for which in ("encoder", "decoder"):
-                self._listed(f"graphs.{precision}.{which}", getattr(pair, which))
+            for which in ("encoder", "decoder", "decoder_inplace"):
+                if getattr(pair, which) is not None:
+                    self._listed(f"graphs.{precision}.{which}", getattr(pair, which))
         self._listed("target.dictionary", self.target.dictionary)
         sizes = {f"dims.{k}": v for k, v in vars(self.dims).items() if isinstance(v, int)}
         sizes.update({"max_source_positions": self.max_source_positions,

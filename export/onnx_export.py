@@ -40,6 +40,7 @@ from .errors import DictionaryMismatch, ExportError, FileProblem, UnsupportedMod
 from .graph_files import save_graph
 from .graph_io import cross_names, decoder_io, encoder_io, past_names
 from .graphs import DecoderStepGraph, EncoderGraph, SourceEmbedder
+from .inplace_export import add_float32_twin, add_int8_twin
 from .model_dir import is_export_dir, sha256_file
 from .quantize import DEFAULT_MIN_IDENTICAL, SCHEMES, add_int8
 from .search import Symbols
@@ -301,6 +302,8 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             raise UnsupportedModel(checkpoint, f"the exported graphs disagree with the checkpoint's own forward "
                                    f"(max |log-prob difference| {worst:.3g} > {PARITY_TOLERANCE}); "
                                    f"architecture {ckpt.arch!r} has an eval-time behaviour the exporter does not reproduce")
+        check_sources = enc_args[0].numpy()
+        files += add_float32_twin(root, graphs, decoder, dec_args, opset, check_sources, dims)
         if fp16:
             ckpt.model.half()
             encoder, decoder = _build_graphs(ckpt)
@@ -315,6 +318,7 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             int8 = add_int8(root, graphs["float32"], quantize_scheme, sample, int8_min_identical)
             graphs["int8"] = int8.graphs
             files += int8.files
+            files += add_int8_twin(root, graphs, int8.scheme, check_sources, dims)
         if spm_source is not None:
             shutil.copyfile(spm_source, root / "sentencepiece.model")
             files.append("sentencepiece.model")

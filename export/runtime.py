@@ -18,8 +18,9 @@ import onnxruntime as ort
 
 from .config import PRECISIONS
 from .errors import ExportError, FileProblem
-from .graph_io import cross_names, decoder_io, encoder_io, past_names, present_names
+from .graph_io import cache_names, cross_names, decoder_io, encoder_io, inplace_decoder_io, past_names, present_names
 from .integrity import mismatched
+from .kv_cache import inplace_decoder
 from .model_dir import ModelDir
 from .session_cache import open_session
 
@@ -114,21 +115,35 @@ class Sessions:
     provider: str
     precision: str
     cache_dtype: type
+    inplace: bool = False  # the decoder is the in-place graph (``export.kv_cache.InPlaceDecoderState``)
 
     @classmethod
     def open(cls, model: ModelDir, device: str = "auto", threads: int = 0, fp16: bool = False,
-             precision: str | None = None) -> "Sessions":
-        """Sessions over ``model``'s graphs of ``precision`` (``fp16`` is the older spelling of float16)."""
+             precision: str | None = None, inplace: bool | None = None) -> "Sessions":
+        """Sessions over ``model``'s graphs of ``precision`` (``fp16`` is the older spelling of float16).
+
+        ``inplace``: the in-place decoder graph (None: on CPU when the export has one; see
+        ``export.kv_cache.inplace_decoder``).
+        """
         precision = precision or ("float16" if fp16 else "float32")
         if precision not in PRECISIONS:
             raise ExportError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         paths = (model.graph_path(precision, "encoder"), model.graph_path(precision, "decoder"))
         provider = choose_provider(device)
-        return cls.create(*paths, model.config.dims.decoder_layers, provider, threads, precision, _digests(model, paths))
+        twin = inplace_decoder(model, precision, provider == CPU, inplace)
+        if twin is None:
+            return cls.create(*paths, model.config.dims.decoder_layers, provider, threads, precision,
+                              _digests(model, paths))
+        digests = _digests(model, (*paths, twin))  # the twin's weights are the concat decoder's files
+        if digests is not None:
+            digests = (digests[0], hashlib.sha256((digests[1] + digests[2]).encode()).hexdigest())
+        return cls.create(paths[0], twin, model.config.dims.decoder_layers, provider, threads, precision, digests,
+                          inplace=True)
 
     @classmethod
     def create(cls, encoder_path: Path, decoder_path: Path, layers: int, provider: str, threads: int = 0,
-               precision: str = "float32", digests: tuple[str, ...] | None = None) -> "Sessions":
+               precision: str = "float32", digests: tuple[str, ...] | None = None, inplace: bool = False
+               ) -> "Sessions":
         """Sessions over two graph files (the exporter checks graphs it has not yet listed in a config).
 
         ``digests`` (of each graph's files) let CPU sessions come from the optimized-graph cache
@@ -150,7 +165,8 @@ class Sessions:
                     made.append(ort.InferenceSession(str(path), session_options(threads), providers=providers))
             except Exception as err:  # noqa: BLE001 - onnxruntime raises several unrelated types
                 raise FileProblem(path, f"onnxruntime cannot load this graph: {err}") from None
-        for session, path, io in ((made[0], encoder_path, encoder_io(layers)), (made[1], decoder_path, decoder_io(layers))):
+        step_io = inplace_decoder_io(layers) if inplace else decoder_io(layers)
+        for session, path, io in ((made[0], encoder_path, encoder_io(layers)), (made[1], decoder_path, step_io)):
             names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
             if names != (io["input_names"], io["output_names"]):
                 raise FileProblem(path, f"graph inputs/outputs {names} are not the ones this runtime expects "
@@ -158,11 +174,11 @@ class Sessions:
         actual = made[1].get_providers()[0]
         if actual != provider:
             log.warning("requested %s but the session runs on %s", provider, actual)
-        past = next(i for i in made[1].get_inputs() if i.name == past_names(1)[0])
+        past = next(i for i in made[1].get_inputs() if i.name == (cache_names if inplace else past_names)(1)[0])
         cache_dtype = _ORT_DTYPES.get(past.type)
         if cache_dtype is None:
             raise FileProblem(decoder_path, f"unexpected cache type {past.type}")
-        return cls(made[0], made[1], actual, precision, cache_dtype)
+        return cls(made[0], made[1], actual, precision, cache_dtype, inplace)
 
 
 class DecoderState:

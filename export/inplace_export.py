@@ -23,7 +23,7 @@ from onnx.external_data_helper import set_external_data, uses_external_data
 from .config import GraphPair
 from .errors import ExportError
 from .graph_files import data_name, save_graph
-from .graph_io import cross_names, inplace_decoder_io, past_names
+from .graph_io import cross_names, inplace_decoder_io, past_names, written_names
 from .graphs import DecoderStepGraph
 from .inplace_graph import GQA_DOMAIN, GQA_OPSET, InPlaceDecoderStepGraph, supports
 
@@ -62,7 +62,19 @@ def export_inplace(decoder: DecoderStepGraph, concat_args: tuple, root: Path, co
                               **inplace_decoder_io(layers))
         except Exception as err:  # noqa: BLE001 - the exporter raises many types; name the graph
             raise ExportError(f"{path.name}: torch.onnx.export failed at opset {opset}: {err}") from None
-    return finish(onnx.load(str(path)), root, path, concat_name)
+    model = onnx.load(str(path))
+    declare_written_like_fed(model, layers)
+    return finish(model, root, path, concat_name)
+
+
+def declare_written_like_fed(model: onnx.ModelProto, layers: int) -> None:
+    """Give each written buffer the declared shape of the buffer fed in (it is the same memory);
+    the tracer leaves the operator's outputs with made-up dimension names."""
+    fed = {i.name: i for i in model.graph.input}
+    for output in model.graph.output:
+        name = output.name.removesuffix("_written")
+        if output.name in written_names(layers):
+            output.type.CopyFrom(fed[name].type)
 
 
 def finish(model: onnx.ModelProto, root: Path, path: Path, concat_name: str) -> list[str]:
@@ -111,6 +123,9 @@ def add_float32_twin(root: Path, graphs: dict[str, GraphPair], decoder: DecoderS
     Returns the files written: none where the head size does not suit the operator.
     """
     head_dim = dims["head_dim"]
+    if type(decoder) is not DecoderStepGraph:  # a step with more inputs (a copy model's): not built
+        log.info("%s has no in-place twin; the runtime keeps the concat decoder", type(decoder).__name__)
+        return []
     if not supports(head_dim):
         log.info("head size %d is not a multiple of 8: no in-place decoder (onnxruntime's "
                  "GroupQueryAttention needs one); the runtime keeps the concat decoder", head_dim)

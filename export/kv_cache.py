@@ -3,20 +3,22 @@
 The self-attention cache is one buffer per layer for keys and one for values, ``(rows, H,
 capacity, Dh)``, each bound through I/O binding as both the graph's input and its output, so
 onnxruntime writes the new position into it and nothing cache-sized is allocated per step. Between
-steps the beams are reordered here: only the rows that continue another row are copied, a few
-sentences at a time, so the extra memory is a fraction of one buffer.
+steps the beams are reordered here, copying only the rows that must move (:meth:`_reorder`), a
+few sentences at a time, so the extra memory is a fraction of one buffer.
 
-The buffers are private anonymous memory maps rather than numpy allocations, because memory is
-what they are for: rows dropped with finished sentences are handed back to the system
-(``MADV_DONTNEED``), the maps are unmapped as soon as the batch is done instead of staying in the
-allocator's heap, and a buffer grows in place (``mremap``, then its blocks move up) by a few
-positions at a time, so the resident cache stays within a few positions of what the search has
-written. (A page-aligned block per row and head, the alternative that never moves, keeps up to a
-page per block resident beyond the written part: 60 MB at beam 5, batch 32, base size.)
+The buffers are packed (no gap between one row and head's positions and the next one's) and grow
+in place by a few positions at a time (``mremap``, then the blocks move up), so the resident cache
+stays within a few positions of what the search has written. A page-aligned block per row and
+head, which would never move, keeps up to a page per block resident beyond the written part: about
+60 MB more at beam 5, batch 32, base size. The maps come from :data:`POOL` and go back to it when
+the batch is done, so the next batch writes into pages already resident instead of faulting in
+and zeroing fresh ones.
 """
 from __future__ import annotations
 
 import mmap
+import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,7 @@ from .graph_io import cache_names, cross_names, written_names
 if TYPE_CHECKING:
     from .model_dir import ModelDir
 
-GROWTH = int(__import__("os").environ.get("KV_GROWTH", 8))  # positions a buffer starts with and grows by at least (an eighth of its capacity later)
+GROWTH = 8  # positions a buffer starts with and grows by at least (an eighth of its capacity later)
 REORDER_PARTS = 8  # beams are reordered in about this many runs; the temporary is one run's rows
 MOVE_CHUNK = 256  # (row, head) blocks moved per numpy call when a buffer grows
 
@@ -52,22 +54,75 @@ def inplace_decoder(model: "ModelDir", precision: str, cpu: bool, wanted: bool |
     return model.root / name
 
 
+class MapPool:
+    """Anonymous maps a finished batch's cache leaves for the next batch, with their pages resident.
+
+    A batch's cache is written into fresh memory otherwise: a page fault per 4 KiB, the system
+    zeroing each page, then unmapping it all when the batch ends, about a tenth of a base-size
+    beam search's time. Kept maps hold the largest cache of a recent batch, as onnxruntime's
+    arena holds its largest tensors; at most ``keep`` are kept (two searches of a 6-layer model).
+    """
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self._maps: list[mmap.mmap] = []
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> mmap.mmap:
+        """A map of at least ``size`` bytes: a kept one (grown if need be) or a new one."""
+        with self._lock:
+            kept = self._maps.pop() if self._maps else None
+        if kept is not None:
+            if len(kept) >= size:
+                return kept
+            try:
+                kept.resize(size)
+                return kept
+            except (BufferError, OSError, ValueError):  # a view of it still exists: leave it
+                pass
+        return mmap.mmap(-1, max(size, mmap.PAGESIZE), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+
+    def give(self, maps: list[mmap.mmap]) -> None:
+        with self._lock:
+            self._maps.extend(maps[: max(0, self.keep - len(self._maps))])
+
+
+POOL = MapPool(keep=24)
+
+
 class CacheBuffer:
-    """``(rows, H, capacity, Dh)`` over a private anonymous map, unmapped when the buffer goes."""
+    """``(rows, H, capacity, Dh)`` over an anonymous map from :data:`POOL`."""
 
     def __init__(self, rows: int, heads: int, capacity: int, head_dim: int, dtype: Any) -> None:
         self.rows, self.heads, self.capacity, self.head_dim = rows, heads, capacity, head_dim
         self.dtype = np.dtype(dtype)
-        self._map = mmap.mmap(-1, self._bytes(capacity), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self._map = POOL.take(self._bytes(rows, capacity))
         self._view()
 
-    def _bytes(self, capacity: int) -> int:
-        return max(self.rows * self.heads * capacity * self.head_dim * self.dtype.itemsize, mmap.PAGESIZE)
+    def _bytes(self, rows: int, capacity: int) -> int:
+        return rows * self.heads * capacity * self.head_dim * self.dtype.itemsize
 
     def _view(self) -> None:
         count = self.rows * self.heads * self.capacity * self.head_dim
         self.array = np.frombuffer(self._map, self.dtype, count).reshape(
             self.rows, self.heads, self.capacity, self.head_dim)
+
+    def _fit(self, size: int) -> None:
+        """Grow the map to ``size`` bytes; no view of it may exist (``mremap`` may move it)."""
+        if len(self._map) < size:
+            self._map.resize(size)
+
+    def spread(self, rows: int, slots: np.ndarray, sources: np.ndarray, length: int) -> None:
+        """``rows`` rows now (more than before): row ``slots[i]`` takes old row ``sources[i]``.
+
+        Used when a search adds beams after its first step, so the copy is of one position.
+        """
+        kept = self.array[sources, :, :length]
+        del self.array
+        self.rows = rows
+        self._fit(self._bytes(rows, self.capacity))
+        self._view()
+        self.array[slots, :, :length] = kept
 
     def grow(self, capacity: int, rows: int, length: int) -> None:
         """Room for ``capacity`` positions, keeping the first ``length`` of the first ``rows`` rows.
@@ -76,8 +131,8 @@ class CacheBuffer:
         lies past every lower block's old one, so nothing is overwritten before it has moved.
         """
         old = self.capacity
-        del self.array  # no view may live across the resize
-        self._map.resize(self._bytes(capacity))
+        del self.array
+        self._fit(self._bytes(self.rows, capacity))
         flat = np.frombuffer(self._map, self.dtype)
         blocks, width = rows * self.heads, self.head_dim
         source = flat[: blocks * old * width].reshape(blocks, old, width)[:, :length]
@@ -89,12 +144,14 @@ class CacheBuffer:
         self.capacity = capacity
         self._view()
 
-    def release_rows_from(self, row: int) -> None:
-        """Hand the pages of rows ``row..`` back to the system (they read as zeros if used again)."""
-        row_bytes = self.heads * self.capacity * self.head_dim * self.dtype.itemsize
-        start = -(-row * row_bytes // mmap.PAGESIZE) * mmap.PAGESIZE
-        if start < len(self._map):
-            self._map.madvise(mmap.MADV_DONTNEED, start, len(self._map) - start)
+    def detach(self) -> mmap.mmap:
+        """The map, for :data:`POOL`; the buffer is unusable afterwards."""
+        del self.array
+        return self._map
+
+
+def _give_back(buffers: list[CacheBuffer]) -> None:
+    POOL.give([buffer.detach() for buffer in buffers])
 
 
 def independent_runs(moved: np.ndarray, sources: np.ndarray, parts: int) -> list[slice]:
@@ -130,11 +187,11 @@ class InPlaceDecoderState:
         self.cache_names, self.written_names = cache_names(self.layers), written_names(self.layers)
         self.cross_names = cross_names(self.layers)
         self.rows = 0  # rows of the buffers in use
-        self.released_from = 0  # rows from here on have been handed back to the system
         self.slots = np.zeros(0, dtype=np.int64)  # the buffer row of each search row
         self.block_of = np.arange(len(padding))  # the block of buffer rows (and encoder row) of each sentence
         self.length = 0  # positions written
         self.buffers: list[CacheBuffer] = []
+        weakref.finalize(self, _give_back, self.buffers)  # the maps go back to the pool with the batch
         self._set_encoder(padding, cross)
 
     def _set_encoder(self, padding: np.ndarray, cross: list[np.ndarray]) -> None:
@@ -166,22 +223,16 @@ class InPlaceDecoderState:
         return self.block_of[np.arange(rows) // group] * group
 
     def _new_buffers(self, reorder: np.ndarray) -> None:
-        """Buffers of ``len(reorder)`` rows (the first step, or beams added), filled one at a time."""
+        """Buffers for ``len(reorder)`` rows: the first step's, or more rows when beams are added."""
         rows, t = len(reorder), self.length
-        capacity = max(GROWTH, self.buffers[0].capacity if self.buffers else 0, t + 1)
         sources = self.slots[reorder] if t else reorder
         self.slots = self._home(rows) + np.arange(rows) % (rows // len(self.block_of))
-        self.released_from = rows
         if not self.buffers:
-            self.buffers = [CacheBuffer(rows, self.heads, capacity, self.head_dim, self.dtype)
-                            for _ in self.cache_names]
+            self.buffers.extend(CacheBuffer(rows, self.heads, max(GROWTH, t + 1), self.head_dim, self.dtype)
+                                for _ in self.cache_names)
             return
-        for i, old in enumerate(self.buffers):
-            new = CacheBuffer(rows, self.heads, capacity, self.head_dim, self.dtype)
-            if t:
-                new.array[self.slots, :, :t] = old.array[sources, :, :t]
-            self.buffers[i] = new  # the old map goes here, before the next one is made
-            del old
+        for buffer in self.buffers:
+            buffer.spread(rows, self.slots, sources, t)
 
     def _reorder(self, reorder: np.ndarray) -> None:
         """Row ``i`` continues previous row ``reorder[i]``: copy only what must move.
@@ -213,10 +264,6 @@ class InPlaceDecoderState:
                 for buffer in self.buffers:
                     buffer.array[to[run], :, :t] = buffer.array[sources[run], :, :t]
         self.slots = target
-        if rows < self.released_from - max(1, self.released_from // 8):  # a few sentences at a time
-            for buffer in self.buffers:
-                buffer.release_rows_from(rows)
-            self.released_from = rows
 
     def _prepare(self, reorder: np.ndarray) -> None:
         """Reorder (and compact) the rows, then make room for one more position."""

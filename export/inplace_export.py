@@ -3,8 +3,8 @@
 For each float32 or int8 pair the exporter writes ``decoder.inplace.onnx`` (``decoder.int8.inplace.onnx``)
 whose weights are the concat decoder's own: the in-place graph names the same byte ranges of
 ``decoder.onnx.data`` instead of a second copy (:func:`share_weights`), so an export grows by the
-graph structure only. The concat decoder stays: CUDA, float16 and I/O-binding runs use it, and it
-is the reference the in-place graph is checked against before it is listed (:func:`check_against`:
+graph structure only. The concat decoder stays: CUDA and float16 runs use it (and ``inplace=False``),
+and it is the reference the in-place graph is checked against before it is listed (:func:`check_against`:
 log-probabilities of the same steps, beams reordered and sentences dropped as a search does).
 """
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Writes ``encoder.onnx`` (source -> encoder-decoder keys/values of every decoder layer, once per
 input) and ``decoder.onnx`` (one incremental step over a self-attention cache), each with its
 weights in a ``.onnx.data`` file, optionally their float16 twins (``--fp16``, for CUDA) and int8
-twins (``--quantize int8``, for CPU; ``export.quantize``), the dictionaries, the SentencePiece model
+twins (``--quantize int8``, for CPU; ``export.quantize``), the in-place twins of the float32 and int8
+decoders over the same weight files (``export.inplace_export``), the dictionaries, the SentencePiece model
 when one is used, and ``config.json``. The float32 graphs are run with onnxruntime and compared
 with the checkpoint's own fairseq forward, and int8 graphs with the float32 ones on real inputs,
 inside a folder that is renamed into place only at the end, so an export that would generate

@@ -4,7 +4,8 @@ Provider choice: CUDA is used only when onnxruntime lists it *and* a probe sessi
 it (onnxruntime-gpu lists CUDA even where CUDA 13 / cuDNN 9 are missing and then silently falls
 back to CPU after logging an error). The provider that actually runs is what ``provider`` reports.
 On CUDA the decoder cache stays on the GPU between steps through I/O binding; on CPU plain numpy
-inputs are as fast (onnxruntime wraps them without copying).
+inputs are as fast (onnxruntime wraps them without copying). On CPU an export's in-place decoder,
+when it has one, runs instead of the concat one (``export.kv_cache``: one cache, not two).
 """
 from __future__ import annotations
 
@@ -85,7 +86,9 @@ def session_options(threads: int) -> ort.SessionOptions:
 
     Measured and left at onnxruntime's defaults: one arena shared by both sessions
     (``session.use_env_allocators``) grew to 3.7x the peak memory of a base-size beam search, and
-    switching memory patterns or the arena off did not lower the peak (the decoder cache is the peak).
+    switching memory patterns or the arena off, or shrinking the arena after each encoder run, did
+    not lower the peak, with either decoder (the cache is the peak; in-place, the arena no longer
+    holds it).
     """
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads

@@ -75,7 +75,8 @@ class Generator:
                  inplace: bool | None = None) -> None:
         self.model = ModelDir.load(model_dir)
         self.sessions = Sessions.open(self.model, device, threads, fp16, precision, inplace)
-        once(self.model.root, f"graph-check:{self.sessions.precision}", [CONFIG_NAME, *self.model.config.files],
+        check = f"graph-check:{self.sessions.precision}{':inplace' if self.sessions.inplace else ''}"
+        once(self.model.root, check, [CONFIG_NAME, *self.model.config.files],
              lambda: check_graphs(self.model, self.sessions))  # a contradicting config fails here; a pass is remembered
         self.io_binding = self.sessions.provider == CUDA if io_binding is None else io_binding
         self.source = SourceEncoder(self.model)

@@ -38,7 +38,7 @@ class GraphCheck:
     def __init__(self, model: ModelDir, sessions: Sessions) -> None:
         self.model, self.sessions, self.cfg = model, sessions, model.config
         pair = self.cfg.graphs[sessions.precision]
-        self.encoder_name, self.decoder_name = pair.encoder, pair.decoder
+        self.encoder_name, self.decoder_name = pair.encoder, pair.decoder_inplace if sessions.inplace else pair.decoder
         self.quiet = ort.RunOptions()
         self.quiet.log_severity_level = 4  # a failing probe is reported below, in one line
 

@@ -180,9 +180,12 @@ def build_toy(base: Path, size: str, updates: int, vocab: int, test_size: int) -
                                       "--max-update", "20", "--restore-file", grown, "--reset-optimizer",
                                       "--reset-dataloader", "--reset-meters", "--reset-lr-scheduler"])
     model_dir = base / f"onnx-{size}"
-    if not model_dir.exists():
+    stale = model_dir.exists() and "decoder_inplace" not in json.loads((model_dir / "config.json").read_text())["graphs"]["float32"]
+    if stale:
+        print(f"{model_dir} predates the in-place decoder: exporting again", file=sys.stderr, flush=True)
+    if not model_dir.exists() or stale:
         sh([py, "-m", "export.onnx_export", "--checkpoint", checkpoint, "--data", data, "--out", model_dir,
-            "--quantize", "int8"])
+            "--quantize", "int8", "--force"])
     test_raw = base / "test.raw"
     write_text_atomic(test_raw, "".join(line.replace(" ", "") + "\n" for _, line in iter_lines(raw / "test.src")))
     return Model(checkpoint, data, model_dir, test_raw, raw / "test.src", raw / "test.tgt")

@@ -83,6 +83,9 @@ class Tokenizer:
 class GraphPair:
     encoder: str
     decoder: str
+    #: the decoder step over a cache updated in place (``export.inplace_graph``, CPU), sharing the
+    #: decoder's weights; written only when present, so a runtime without it refuses the directory
+    decoder_inplace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ class ExportConfig:
         data = asdict(self)
         if not self.source.copy:
             del data["source"]["copy"]
+        for pair in data["graphs"].values():
+            if pair["decoder_inplace"] is None:
+                del pair["decoder_inplace"]
         write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
 
     @classmethod
@@ -165,8 +171,9 @@ class ExportConfig:
             if precision not in PRECISIONS:
                 raise _KeyProblem(f"graphs.{precision}", f"unknown precision {precision!r} under 'graphs' "
                                   f"(known: {', '.join(PRECISIONS)})")
-            for which in ("encoder", "decoder"):
-                self._listed(f"graphs.{precision}.{which}", getattr(pair, which))
+            for which in ("encoder", "decoder", "decoder_inplace"):
+                if getattr(pair, which) is not None:
+                    self._listed(f"graphs.{precision}.{which}", getattr(pair, which))
         self._listed("target.dictionary", self.target.dictionary)
         sizes = {f"dims.{k}": v for k, v in vars(self.dims).items() if isinstance(v, int)}
         sizes.update({"max_source_positions": self.max_source_positions,

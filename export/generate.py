@@ -35,6 +35,7 @@ from .errors import FileProblem, InputProblem
 from .config import CONFIG_NAME
 from .graph_check import check_graphs
 from .integrity import once
+from .kv_cache import InPlaceDecoderState
 from .model_dir import ModelDir
 from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode, pad_sources
 from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search, max_lengths
@@ -70,10 +71,12 @@ class Generator:
     """Sessions, tokenization and search for one exported model directory."""
 
     def __init__(self, model_dir: str | os.PathLike[str], device: str = "auto", threads: int = 0,
-                 fp16: bool = False, io_binding: bool | None = None, precision: str | None = None) -> None:
+                 fp16: bool = False, io_binding: bool | None = None, precision: str | None = None,
+                 inplace: bool | None = None) -> None:
         self.model = ModelDir.load(model_dir)
-        self.sessions = Sessions.open(self.model, device, threads, fp16, precision)
-        once(self.model.root, f"graph-check:{self.sessions.precision}", [CONFIG_NAME, *self.model.config.files],
+        self.sessions = Sessions.open(self.model, device, threads, fp16, precision, inplace)
+        check = f"graph-check:{self.sessions.precision}{':inplace' if self.sessions.inplace else ''}"
+        once(self.model.root, check, [CONFIG_NAME, *self.model.config.files],
              lambda: check_graphs(self.model, self.sessions))  # a contradicting config fails here; a pass is remembered
         self.io_binding = self.sessions.provider == CUDA if io_binding is None else io_binding
         self.source = SourceEncoder(self.model)
@@ -84,7 +87,8 @@ class Generator:
         self.defaults: SearchOptions = self.model.generation  # what options() starts from
         self.stats = Stats()
         log.info("model %s (%s, %s) on %s, %s%s", self.model.root, cfg.arch, cfg.task, self.provider,
-                 self.sessions.precision, ", I/O binding" if self.io_binding else "")
+                 self.sessions.precision, ", in-place cache" if self.sessions.inplace else
+                 ", I/O binding" if self.io_binding else "")
 
     @property
     def provider(self) -> str:
@@ -144,7 +148,7 @@ class Generator:
         """One padded batch through the encoder and the search; each model call runs inside ``gate()``."""
         src = pad_sources(list(sources), self.symbols.pad)
         dims = self.model.config.dims
-        state_cls = BoundDecoderState if self.io_binding else DecoderState
+        state_cls = InPlaceDecoderState if self.sessions.inplace else BoundDecoderState if self.io_binding else DecoderState
         with gate():
             encoded = encode(self.sessions, src)
         state = GatedState(state_cls(self.sessions, encoded, dims.heads, dims.head_dim), gate)
@@ -281,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=non_negative_int, default=0, help="onnxruntime intra-op threads (0: its default)")
     add_precision_arguments(run)
     run.add_argument("--io-binding", choices=("auto", "on", "off"), default="auto",
-                     help="keep the decoder cache on the device (auto: on for CUDA)")
+                     help="keep the decoder cache on the device (auto: on for CUDA; on CPU an export's "
+                          "in-place decoder, when it has one, binds its cache either way)")
     run.add_argument("--stats-json", type=Path, help="write sentences, tokens, seconds, tokens/s here")
     return parser
 

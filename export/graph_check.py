@@ -24,7 +24,7 @@ import onnxruntime as ort
 
 from .config import CONFIG_NAME
 from .errors import ConfigProblem
-from .graph_io import COPY_SOURCE, OOV_SLOTS, SRC_EXT, cross_names, past_names, present_names
+from .graph_io import COPY_SOURCE, OOV_SLOTS, SRC_EXT, cache_names, cross_names, past_names, present_names, written_names
 from .model_dir import ModelDir
 from .runtime import Sessions
 
@@ -38,7 +38,7 @@ class GraphCheck:
     def __init__(self, model: ModelDir, sessions: Sessions) -> None:
         self.model, self.sessions, self.cfg = model, sessions, model.config
         pair = self.cfg.graphs[sessions.precision]
-        self.encoder_name, self.decoder_name = pair.encoder, pair.decoder
+        self.encoder_name, self.decoder_name = pair.encoder, pair.decoder_inplace if sessions.inplace else pair.decoder
         self.quiet = ort.RunOptions()
         self.quiet.log_severity_level = 4  # a failing probe is reported below, in one line
 
@@ -70,7 +70,7 @@ class GraphCheck:
     def check_caches(self) -> None:
         layers = self.cfg.dims.decoder_layers
         declared = [(self.encoder_name, io) for io in self.sessions.encoder.get_outputs() if io.name in cross_names(layers)]
-        caches = set(past_names(layers)) | set(present_names(layers))
+        caches = {*past_names(layers), *present_names(layers), *cache_names(layers), *written_names(layers)}
         declared += [(self.decoder_name, io) for io in (*self.sessions.decoder.get_inputs(),
                                                         *self.sessions.decoder.get_outputs()) if io.name in caches]
         for graph, io in declared:  # (rows, H, length, Dh)
@@ -131,6 +131,10 @@ class GraphCheck:
         def step(token: int, position: int, key: str, why: str) -> np.ndarray:
             past = np.zeros((1, dims.heads, position, dims.head_dim), dtype=self.sessions.cache_dtype)
             feeds = {"tokens": np.asarray([token], np.int64), **fixed, **{name: past for name in past_names(layers)}}
+            if self.sessions.inplace:  # buffers with room for the new position; onnxruntime writes a copy
+                buffer = np.zeros((1, dims.heads, position + 1, dims.head_dim), dtype=self.sessions.cache_dtype)
+                feeds = {"tokens": feeds["tokens"], "step": np.asarray(position, np.int64), "src_padding": padding,
+                         **dict(zip(cross_names(layers), cross)), **{name: buffer for name in cache_names(layers)}}
             return self.run_graph(self.sessions.decoder, feeds, key, why)[0]
 
         lprobs = step(dims.target_vocab - 1, 0, "dims.target_vocab",

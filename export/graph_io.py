@@ -55,3 +55,23 @@ def decoder_io(layers: int, copy: bool = False) -> dict:
         axes.update({COPY_SOURCE: {0: "batch", 1: "src_len"}, SRC_EXT: {0: "batch", 1: "src_len"},
                      OOV_SLOTS: {0: "oov"}, "lprobs": {0: "rows", 1: "extended_vocab"}})
     return {"input_names": inputs, "output_names": ["lprobs", *present], "dynamic_axes": axes}
+
+
+def cache_names(layers: int) -> list[str]:
+    """In-place decoder (``export.inplace_graph``): cache buffers ``(N, H, capacity, Dh)`` fed to a step."""
+    return [f"cache_{kv}_{i}" for i in range(layers) for kv in ("key", "value")]
+
+
+def written_names(layers: int) -> list[str]:
+    """The same buffers returned by the step, written at position ``step`` (bound to the inputs' memory)."""
+    return [f"{name}_written" for name in cache_names(layers)]
+
+
+def inplace_decoder_io(layers: int) -> dict:
+    """``torch.onnx.export`` naming and dynamic axes of one in-place decoder step."""
+    cross, cache, written = cross_names(layers), cache_names(layers), written_names(layers)
+    axes = {"tokens": {0: "rows"}, "src_padding": {0: "batch", 1: "src_len"}, "lprobs": {0: "rows"}}
+    axes.update({name: {0: "batch", 2: "src_len"} for name in cross})
+    axes.update({name: {0: "rows", 2: "capacity"} for name in (*cache, *written)})
+    return {"input_names": ["tokens", "step", "src_padding", *cross, *cache],
+            "output_names": ["lprobs", *written], "dynamic_axes": axes}

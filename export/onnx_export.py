@@ -3,7 +3,8 @@
 Writes ``encoder.onnx`` (source -> encoder-decoder keys/values of every decoder layer, once per
 input) and ``decoder.onnx`` (one incremental step over a self-attention cache), each with its
 weights in a ``.onnx.data`` file, optionally their float16 twins (``--fp16``, for CUDA) and int8
-twins (``--quantize int8``, for CPU; ``export.quantize``), the dictionaries, the SentencePiece model
+twins (``--quantize int8``, for CPU; ``export.quantize``), the in-place twins of the float32 and int8
+decoders over the same weight files (``export.inplace_export``), the dictionaries, the SentencePiece model
 when one is used, and ``config.json``. The float32 graphs are run with onnxruntime and compared
 with the checkpoint's own fairseq forward, and int8 graphs with the float32 ones on real inputs,
 inside a folder that is renamed into place only at the end, so an export that would generate
@@ -40,6 +41,7 @@ from .errors import DictionaryMismatch, ExportError, FileProblem, UnsupportedMod
 from .graph_files import save_graph
 from .graph_io import COPY_SOURCE, OOV_SLOTS, SRC_EXT, cross_names, decoder_io, encoder_io, past_names
 from .graphs import CopyDecoderStepGraph, DecoderStepGraph, EncoderGraph, SourceEmbedder
+from .inplace_export import add_float32_twin, add_int8_twin
 from .model_dir import is_export_dir, sha256_file
 from .quantize import DEFAULT_MIN_IDENTICAL, SCHEMES, add_int8
 from .search import Symbols
@@ -347,6 +349,8 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             raise UnsupportedModel(checkpoint, f"the exported graphs disagree with the checkpoint's own forward "
                                    f"(max |log-prob difference| {worst:.3g} > {PARITY_TOLERANCE}); "
                                    f"architecture {ckpt.arch!r} has an eval-time behaviour the exporter does not reproduce")
+        check_sources = enc_args[0].numpy()
+        files += add_float32_twin(root, graphs, decoder, dec_args, opset, check_sources, dims)
         if fp16:
             ckpt.model.half()
             encoder, decoder = _build_graphs(ckpt)
@@ -361,6 +365,7 @@ def export_checkpoint(checkpoint: Path, data: Path, out: Path, fp16: bool = Fals
             int8 = add_int8(root, graphs["float32"], quantize_scheme, sample, int8_min_identical)
             graphs["int8"] = int8.graphs
             files += int8.files
+            files += add_int8_twin(root, graphs, int8.scheme, check_sources, dims)
         if spm_source is not None:
             shutil.copyfile(spm_source, root / "sentencepiece.model")
             files.append("sentencepiece.model")

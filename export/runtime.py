@@ -4,7 +4,8 @@ Provider choice: CUDA is used only when onnxruntime lists it *and* a probe sessi
 it (onnxruntime-gpu lists CUDA even where CUDA 13 / cuDNN 9 are missing and then silently falls
 back to CPU after logging an error). The provider that actually runs is what ``provider`` reports.
 On CUDA the decoder cache stays on the GPU between steps through I/O binding; on CPU plain numpy
-inputs are as fast (onnxruntime wraps them without copying).
+inputs are as fast (onnxruntime wraps them without copying). On CPU an export's in-place decoder,
+when it has one, runs instead of the concat one (``export.kv_cache``: one cache, not two).
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import onnxruntime as ort
 
 from .config import PRECISIONS
 from .errors import ExportError, FileProblem
-from .graph_io import COPY_SOURCE, OOV_SLOTS, SRC_EXT, cross_names, decoder_io, encoder_io, past_names, present_names
+from .graph_io import (COPY_SOURCE, OOV_SLOTS, SRC_EXT, cache_names, cross_names, decoder_io, encoder_io,
+                       inplace_decoder_io, past_names, present_names)
 from .integrity import mismatched
+from .kv_cache import inplace_decoder
 from .model_dir import ModelDir
 from .session_cache import open_session
 
@@ -84,7 +87,9 @@ def session_options(threads: int) -> ort.SessionOptions:
 
     Measured and left at onnxruntime's defaults: one arena shared by both sessions
     (``session.use_env_allocators``) grew to 3.7x the peak memory of a base-size beam search, and
-    switching memory patterns or the arena off did not lower the peak (the decoder cache is the peak).
+    switching memory patterns or the arena off, or shrinking the arena after each encoder run, did
+    not lower the peak, with either decoder (the cache is the peak; in-place, the arena no longer
+    holds it).
     """
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -115,23 +120,35 @@ class Sessions:
     precision: str
     cache_dtype: type
     copy_vocab: int | None = None  # copy models: the target vocabulary size (extended ids start there)
+    inplace: bool = False  # the decoder is the in-place graph (``export.kv_cache.InPlaceDecoderState``)
 
     @classmethod
     def open(cls, model: ModelDir, device: str = "auto", threads: int = 0, fp16: bool = False,
-             precision: str | None = None) -> "Sessions":
-        """Sessions over ``model``'s graphs of ``precision`` (``fp16`` is the older spelling of float16)."""
+             precision: str | None = None, inplace: bool | None = None) -> "Sessions":
+        """Sessions over ``model``'s graphs of ``precision`` (``fp16`` is the older spelling of float16).
+
+        ``inplace``: the in-place decoder graph (None: on CPU when the export has one; see
+        ``export.kv_cache.inplace_decoder``).
+        """
         precision = precision or ("float16" if fp16 else "float32")
         if precision not in PRECISIONS:
             raise ExportError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         paths = (model.graph_path(precision, "encoder"), model.graph_path(precision, "decoder"))
         provider = choose_provider(device)
         copy_vocab = model.config.dims.target_vocab if model.config.source.copy else None
-        return cls.create(*paths, model.config.dims.decoder_layers, provider, threads, precision, _digests(model, paths),
-                          copy_vocab)
+        twin = inplace_decoder(model, precision, provider == CPU, inplace)  # never for copy models
+        if twin is None:
+            return cls.create(*paths, model.config.dims.decoder_layers, provider, threads, precision,
+                              _digests(model, paths), copy_vocab=copy_vocab)
+        digests = _digests(model, (*paths, twin))  # the twin's weights are the concat decoder's files
+        if digests is not None:
+            digests = (digests[0], hashlib.sha256((digests[1] + digests[2]).encode()).hexdigest())
+        return cls.create(paths[0], twin, model.config.dims.decoder_layers, provider, threads, precision, digests,
+                          inplace=True)
 
     @classmethod
     def create(cls, encoder_path: Path, decoder_path: Path, layers: int, provider: str, threads: int = 0,
-               precision: str = "float32", digests: tuple[str, ...] | None = None,
+               precision: str = "float32", digests: tuple[str, ...] | None = None, inplace: bool = False,
                copy_vocab: int | None = None) -> "Sessions":
         """Sessions over two graph files (the exporter checks graphs it has not yet listed in a config).
 
@@ -156,8 +173,10 @@ class Sessions:
             except Exception as err:  # noqa: BLE001 - onnxruntime raises several unrelated types
                 raise FileProblem(path, f"onnxruntime cannot load this graph: {err}") from None
         copy = copy_vocab is not None
-        for session, path, io in ((made[0], encoder_path, encoder_io(layers, copy)),
-                                  (made[1], decoder_path, decoder_io(layers, copy))):
+        if copy and inplace:
+            raise ExportError("copy models have no in-place decoder")
+        step_io = inplace_decoder_io(layers) if inplace else decoder_io(layers, copy)
+        for session, path, io in ((made[0], encoder_path, encoder_io(layers, copy)), (made[1], decoder_path, step_io)):
             names = ([i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
             if names != (io["input_names"], io["output_names"]):
                 kind = "copy " if copy else ""
@@ -166,11 +185,11 @@ class Sessions:
         actual = made[1].get_providers()[0]
         if actual != provider:
             log.warning("requested %s but the session runs on %s", provider, actual)
-        past = next(i for i in made[1].get_inputs() if i.name == past_names(1)[0])
+        past = next(i for i in made[1].get_inputs() if i.name == (cache_names if inplace else past_names)(1)[0])
         cache_dtype = _ORT_DTYPES.get(past.type)
         if cache_dtype is None:
             raise FileProblem(decoder_path, f"unexpected cache type {past.type}")
-        return cls(made[0], made[1], actual, precision, cache_dtype, copy_vocab)
+        return cls(made[0], made[1], actual, precision, cache_dtype, copy_vocab, inplace)
 
 
 class DecoderState:

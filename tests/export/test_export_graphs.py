@@ -44,8 +44,11 @@ def test_model_dir_is_complete_and_graphs_are_valid(cgec):
     assert cfg.tokenizer == Tokenizer("zh_char") and cfg.generation.beam == 5
     assert cfg.verified_max_logprob_diff is not None and cfg.verified_max_logprob_diff < 1e-4
     assert len(model.source_dicts["tokens"]) == cfg.dims.source_vocab == len(model.target_dict)
+    assert (cfg.graphs["float32"].decoder_inplace, cfg.graphs["float16"].decoder_inplace) == ("decoder.inplace.onnx", None)
     for precision, pair in cfg.graphs.items():
         for which, name in vars(pair).items():
+            if which == "decoder_inplace":  # its inputs and outputs: tests/export/test_kv_cache.py
+                continue
             graph = onnx.load(str(cgec["model_dir"] / name))
             onnx.checker.check_model(graph, full_check=True)
             assert graph.ir_version <= RUNTIME_MAX_IR
@@ -87,7 +90,8 @@ def test_rotowire_record_export(rotowire):
     cfg = model.config
     assert cfg.task == "records" and cfg.arch == "tlm_transformer_rotowire"
     assert cfg.source.fields == ("value", "entity", "type", "ha") and cfg.source.max_records == 48
-    assert cfg.tokenizer == Tokenizer("records") and cfg.graphs == {"float32": GraphPair("encoder.onnx", "decoder.onnx")}
+    assert cfg.tokenizer == Tokenizer("records") and cfg.graphs == {
+        "float32": GraphPair("encoder.onnx", "decoder.onnx", "decoder.inplace.onnx")}
     assert set(model.source_dicts) == {"value", "entity", "type", "ha"}
     src = onnx.load(str(rotowire["model_dir"] / "encoder.onnx")).graph.input[0]
     assert [d.dim_param or d.dim_value for d in src.type.tensor_type.shape.dim] == ["batch", "src_len", 4]

@@ -54,8 +54,8 @@ TEXT_CASES = [
     (set_key("max_source_positions", 500), "max_source_positions",
      "500, but encoder.onnx fails on a source that long (its position table is shorter): indices element out of data bounds"),
     (set_key("max_target_positions", 100), "max_target_positions",
-     "100, but decoder.onnx fails at position 99 (its position table is shorter)"),
-    (grow_dictionary("dict.target.txt", "target_vocab"), "dims.target_vocab", "41, but decoder.onnx scores 40 symbols"),
+     "100, but decoder.inplace.onnx fails at position 99 (its position table is shorter)"),  # the CPU decoder
+    (grow_dictionary("dict.target.txt", "target_vocab"), "dims.target_vocab", "41, but decoder.inplace.onnx scores 40 symbols"),
     (grow_dictionary("dict.source.txt", "source_vocab"), "dims.source_vocab",
      "encoder.onnx cannot embed the largest source id of each dictionary"),
     (set_key("dims.heads", "4"), "dims.heads", "expected an integer, got a string ('4')"),
@@ -110,7 +110,7 @@ def test_serve_refuses_to_start_on_a_contradicting_config(cgec, tmp_path):
     proc = run([PY, "-m", "export.server", "--model-dir", folder, "--port", "1"], check=False, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if "error" in line]
-    assert errors == [f"tlm-serve: error: {folder / 'config.json'}: key 'max_target_positions': 100, but decoder.onnx "
+    assert errors == [f"tlm-serve: error: {folder / 'config.json'}: key 'max_target_positions': 100, but decoder.inplace.onnx "
                       "fails at position 99 (its position table is shorter): indices element out of data bounds, "
                       "idx=101 must be within the inclusive range [-66,65]"]
 

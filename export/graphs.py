@@ -22,6 +22,7 @@ calls), treating the beams of a sentence as the pointer's time axis.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -172,36 +173,49 @@ class DecoderStepGraph(nn.Module):
         layers = len(self.decoder.layers)
         past, cross = caches[: 2 * layers], caches[2 * layers :]
         x = self.embed(tokens, shape_as_tensor(past[0])[2])
-        present = []
+        present: list[Tensor] = []
         for i, layer in enumerate(self.decoder.layers):
-            attn = layer.self_attn
-            residual = x
-            if layer.normalize_before:
-                x = layer.self_attn_layer_norm(x)
-            q = split_heads(attn.q_proj(x) * attn.scaling, attn)
-            k = torch.cat([past[2 * i].index_select(0, reorder), split_heads(attn.k_proj(x), attn)], dim=2)
-            v = torch.cat([past[2 * i + 1].index_select(0, reorder), split_heads(attn.v_proj(x), attn)], dim=2)
-            present += [k, v]
-            x = residual + attn.out_proj(merge_heads(attend(q, k, v, None), attn))
-            if not layer.normalize_before:
-                x = layer.self_attn_layer_norm(x)
-            residual = x
-            if layer.normalize_before:
-                x = layer.encoder_attn_layer_norm(x)
-            x = residual + self.cross_attend(layer.encoder_attn, x, cross[2 * i], cross[2 * i + 1], src_padding)
-            if not layer.normalize_before:
-                x = layer.encoder_attn_layer_norm(x)
-            residual = x
-            if layer.normalize_before:
-                x = layer.final_layer_norm(x)
-            x = residual + layer.fc2(layer.activation_fn(layer.fc1(x)))
-            if not layer.normalize_before:
-                x = layer.final_layer_norm(x)
+            def self_attend(attn: nn.Module, h: Tensor, i: int = i) -> Tensor:
+                q = split_heads(attn.q_proj(h) * attn.scaling, attn)
+                k = torch.cat([past[2 * i].index_select(0, reorder), split_heads(attn.k_proj(h), attn)], dim=2)
+                v = torch.cat([past[2 * i + 1].index_select(0, reorder), split_heads(attn.v_proj(h), attn)], dim=2)
+                present.extend([k, v])
+                return attn.out_proj(merge_heads(attend(q, k, v, None), attn))
+
+            x = self.layer(layer, x, self_attend, cross[2 * i], cross[2 * i + 1], src_padding)
+        return self.output_features(x), present
+
+    def layer(self, layer: nn.Module, x: Tensor, self_attend: Callable[[nn.Module, Tensor], Tensor],
+              cross_k: Tensor, cross_v: Tensor, src_padding: Tensor) -> Tensor:
+        """One eval-mode ``TransformerDecoderLayer`` around ``self_attend(attn, x)`` (the self-attention's
+        output after ``out_proj``): the one place both decoder graphs spell out norms and residuals."""
+        residual = x
+        if layer.normalize_before:
+            x = layer.self_attn_layer_norm(x)
+        x = residual + self_attend(layer.self_attn, x)
+        if not layer.normalize_before:
+            x = layer.self_attn_layer_norm(x)
+        residual = x
+        if layer.normalize_before:
+            x = layer.encoder_attn_layer_norm(x)
+        x = residual + self.cross_attend(layer.encoder_attn, x, cross_k, cross_v, src_padding)
+        if not layer.normalize_before:
+            x = layer.encoder_attn_layer_norm(x)
+        residual = x
+        if layer.normalize_before:
+            x = layer.final_layer_norm(x)
+        x = residual + layer.fc2(layer.activation_fn(layer.fc1(x)))
+        if not layer.normalize_before:
+            x = layer.final_layer_norm(x)
+        return x
+
+    def output_features(self, x: Tensor) -> Tensor:
+        """The final layer norm and output dimension projection of fairseq's decoder."""
         dec = self.decoder
         x = layer_norm(dec.layer_norm, x)
         if dec.project_out_dim is not None:
             x = dec.project_out_dim(x)
-        return x, present
+        return x
 
 
 class CopyDecoderStepGraph(DecoderStepGraph):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .graphs import DecoderStepGraph, attend, layer_norm
+from .graphs import DecoderStepGraph, attend
 
 GQA_HEAD_MULTIPLE = 8  # onnxruntime's GroupQueryAttention CPU kernel refuses other head sizes
 GQA_DOMAIN = "com.microsoft"
@@ -73,32 +73,15 @@ class InPlaceDecoderStepGraph(DecoderStepGraph):
         seqlens = torch.zeros_like(tokens, dtype=torch.int32) + step.to(torch.int32)
         total = (step + 1).to(torch.int32)
         x = self.embed(tokens, step)
-        written = []
+        written: list[Tensor] = []
         for i, layer in enumerate(self.decoder.layers):
-            residual = x
-            if layer.normalize_before:
-                x = layer.self_attn_layer_norm(x)
-            x, new_k, new_v = self.self_attend(layer.self_attn, x, caches[2 * i], caches[2 * i + 1], seqlens, total)
-            written += [new_k, new_v]
-            x = residual + x
-            if not layer.normalize_before:
-                x = layer.self_attn_layer_norm(x)
-            residual = x
-            if layer.normalize_before:
-                x = layer.encoder_attn_layer_norm(x)
-            x = residual + self.cross_attend(layer.encoder_attn, x, cross[2 * i], cross[2 * i + 1], src_padding)
-            if not layer.normalize_before:
-                x = layer.encoder_attn_layer_norm(x)
-            residual = x
-            if layer.normalize_before:
-                x = layer.final_layer_norm(x)
-            x = residual + layer.fc2(layer.activation_fn(layer.fc1(x)))
-            if not layer.normalize_before:
-                x = layer.final_layer_norm(x)
-        dec = self.decoder
-        x = layer_norm(dec.layer_norm, x)
-        if dec.project_out_dim is not None:
-            x = dec.project_out_dim(x)
-        logits = dec.output_projection(x[:, 0, :])
+            def self_attend(attn: nn.Module, h: Tensor, i: int = i) -> Tensor:
+                out, new_k, new_v = self.self_attend(attn, h, caches[2 * i], caches[2 * i + 1], seqlens, total)
+                written.extend([new_k, new_v])
+                return out
+
+            x = self.layer(layer, x, self_attend, cross[2 * i], cross[2 * i + 1], src_padding)
+        x = self.output_features(x)
+        logits = self.decoder.output_projection(x[:, 0, :])
         return (torch.log_softmax(logits.float(), dim=-1), *written)
 

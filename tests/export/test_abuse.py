@@ -212,7 +212,10 @@ def test_a_small_request_is_answered_while_a_large_one_runs(served):
 
     thread = threading.Thread(target=large)
     thread.start()
-    time.sleep(0.3)  # the large search is under way
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{served.url}/health", timeout=5).json()["pending"] < 1:  # the large one is in the batcher
+        assert time.monotonic() < deadline, "the large request never reached the batcher"
+        time.sleep(0.02)
     small = post(served.url, json.dumps({"inputs": [SENTENCE], "beam": 2}).encode())
     finished["small"] = time.monotonic()
     thread.join(timeout=120)

@@ -43,6 +43,13 @@ class Server:
     def health(self) -> dict:
         return httpx.get(f"{self.url}/health", timeout=10).json()
 
+    def wait_pending(self, timeout: float = 30) -> None:
+        """Until a request is in the batcher (queued or searched), however busy the machine is."""
+        deadline = time.monotonic() + timeout
+        while self.health()["pending"] < 1:
+            assert time.monotonic() < deadline, f"no request reached the batcher:\n{self.text()}"
+            time.sleep(0.02)
+
 
 @contextmanager
 def server(model_dir: Path, tmp_path: Path, *args: str) -> Iterator[Server]:
@@ -233,10 +240,7 @@ def test_a_small_request_is_answered_while_a_large_one_runs(served):
 
     thread = threading.Thread(target=large)
     thread.start()
-    deadline = time.monotonic() + 30
-    while httpx.get(f"{served.url}/health", timeout=5).json()["pending"] < 1:  # the large one is in the batcher
-        assert time.monotonic() < deadline, "the large request never reached the batcher"
-        time.sleep(0.02)
+    served.wait_pending()  # the large one is in the batcher
     small = post(served.url, json.dumps({"inputs": [SENTENCE], "beam": 2}).encode())
     finished["small"] = time.monotonic()
     thread.join(timeout=120)
@@ -248,7 +252,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(cgec, tmp_path):
         replies: list[httpx.Response] = []
         thread = threading.Thread(target=lambda: replies.append(post(s.url, json.dumps({"inputs": [SENTENCE]}).encode())))
         thread.start()
-        time.sleep(0.5)  # the request waits in the batcher
+        s.wait_pending()  # the request waits in the batcher
         s.proc.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         with pytest.raises(httpx.ConnectError):  # no longer accepting
@@ -264,7 +268,7 @@ def test_sigterm_gives_up_on_requests_after_the_shutdown_timeout(cgec, tmp_path)
         replies: list[httpx.Response] = []
         thread = threading.Thread(target=lambda: replies.append(post(s.url, json.dumps({"inputs": [SENTENCE]}).encode())))
         thread.start()
-        time.sleep(0.5)
+        s.wait_pending()
         started = time.monotonic()
         s.proc.send_signal(signal.SIGTERM)
         assert s.proc.wait(timeout=30) == 0

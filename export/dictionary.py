@@ -45,10 +45,14 @@ class Dictionary:
             ids.append(self.eos)
         return ids
 
-    def decode(self, ids: list[int]) -> list[str]:
-        """Symbols of ``ids`` without ``</s>``, ``<pad>`` and ``<s>`` (what fairseq-generate prints)."""
+    def shown(self, ids: list[int]) -> list[int]:
+        """``ids`` without ``</s>``, ``<pad>`` and ``<s>``: the ones fairseq-generate prints."""
         skip = {self.eos, self.pad, self.bos}
-        return [self.symbols[i] for i in ids if i not in skip]
+        return [i for i in ids if i not in skip]
+
+    def decode(self, ids: list[int]) -> list[str]:
+        """Symbols of the :meth:`shown` ``ids``."""
+        return [self.symbols[i] for i in self.shown(ids)]
 
 
 def read_dictionary(path: str | os.PathLike[str]) -> Dictionary:

@@ -165,8 +165,7 @@ class TargetDecoder:
             return self.dictionary.decode(ids)
         from preprocess.rotowire.extended_vocab import ExtendedVocab, decode
 
-        shown = [i for i in ids if i not in (self.dictionary.eos, self.dictionary.pad, self.dictionary.bos)]
-        return decode(shown, ExtendedVocab(len(self.dictionary), (), tuple(oov)), self.dictionary.symbols, UNK)
+        return decode(self.dictionary.shown(ids), ExtendedVocab(len(self.dictionary), (), tuple(oov)), self.dictionary.symbols, UNK)
 
     def __call__(self, ids: list[int], oov: Sequence[str] = ()) -> str:
         return self.codec.decode(self.symbols(ids, oov))

@@ -23,18 +23,25 @@
 #
 # Environment: TLM, DROPHEAD, ATTN (chosen rates; default: study A's choice, read from its tables),
 # SEEDS (default "1 2 3"), JOBS (default 1), DEVICE (cpu or cuda), MAX_UPDATE (default 8000).
+# TUNE=1 is study C's protocol on the same data and model: every method's rate tuned on validation
+# with seed 1 (rates 0.05/0.1/0.2, plus none), then SEEDS (default "2 3 4 5 6") for each chosen
+# setting and the TLM mode ablation; default OUT docs/evidence/C-cgec-small-$DEVICE, e.g.
+#   TUNE=1 DEVICE=cuda JOBS=16 bash scripts/compare_cgec_small.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SHARED=${SHARED:-$ROOT/../shared/data/cgec}
-OUT=${1:-docs/evidence/B-cgec-small}
+TUNE=${TUNE:-0}
+DEVICE=${DEVICE:-cpu}
+if [[ $TUNE == 1 ]]; then DEFAULT_OUT=docs/evidence/C-cgec-small-$DEVICE; DEFAULT_SEEDS="2 3 4 5 6"
+else DEFAULT_OUT=docs/evidence/B-cgec-small; DEFAULT_SEEDS="1 2 3"; fi
+OUT=${1:-$DEFAULT_OUT}
 WORK=${WORK:-work/evidence-B2}
 PYTHON=${PYTHON:-python3}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # one thread per run: oversubscribed threads on a busy box are far slower
 MAX_UPDATE=${MAX_UPDATE:-8000}
-SEEDS=${SEEDS:-"1 2 3"}
+SEEDS=${SEEDS:-$DEFAULT_SEEDS}
 JOBS=${JOBS:-1}
-DEVICE=${DEVICE:-cpu}
 [[ -d "$SHARED" ]] || { echo "compare_cgec_small.sh: $SHARED is absent (real data beside the project)" >&2; exit 2; }
 
 # Study A's chosen rate of a method, from the "chosen" column of its tuning table.
@@ -46,9 +53,18 @@ chosen_in_a() {
   [[ -n $rate ]] || { echo "compare_cgec_small.sh: no chosen $1 setting in $table yet; set it explicitly" >&2; exit 2; }
   echo "$rate"
 }
-TLM=${TLM:-$(chosen_in_a tlm-both)}
-DROPHEAD=${DROPHEAD:-$(chosen_in_a drophead)}
-ATTN=${ATTN:-$(chosen_in_a attention-dropout)}
+if [[ $TUNE == 1 ]]; then
+  CHOSEN=()
+  ABLATION=()  # the TLM mode ablation over the test seeds
+  TITLE="Study C: small real CGEC split, every method tuned ($DEVICE)"
+else
+  TLM=${TLM:-$(chosen_in_a tlm-both)}
+  DROPHEAD=${DROPHEAD:-$(chosen_in_a drophead)}
+  ATTN=${ATTN:-$(chosen_in_a attention-dropout)}
+  CHOSEN=(--chosen tlm="$TLM" drophead="$DROPHEAD" attention-dropout="$ATTN")
+  ABLATION=(--ablation-seeds)  # none
+  TITLE="Study B: small real CGEC split"
+fi
 mkdir -p "$WORK"
 
 # Split the NLPCC 2018 char-level M2 file into blocks 1-1600 (train) and 1601-2000 (test).
@@ -63,9 +79,9 @@ if [[ ! -f "$WORK/data/data-bin/dict.src.txt" ]]; then
 fi
 
 # shellcheck disable=SC2086
-"$PYTHON" scripts/compare_regularizers.py "$WORK/data/data-bin" --out "$OUT" --title "Study B: small real CGEC split" \
+"$PYTHON" scripts/compare_regularizers.py "$WORK/data/data-bin" --out "$OUT" --title "$TITLE" \
   --post cgec --test-m2 "$WORK/nlpcc_heldout.char.m2" --test-ref "$WORK/data/text/test.tgt" \
-  --chosen tlm="$TLM" drophead="$DROPHEAD" attention-dropout="$ATTN" --test-seeds $SEEDS --ablation-seeds \
+  "${CHOSEN[@]}" --test-seeds $SEEDS "${ABLATION[@]}" \
   --max-update "$MAX_UPDATE" --patience 5 --valid-every 250 --jobs "$JOBS" --device "$DEVICE" \
   --generate-args "--beam 1 --max-len-a 1.2 --max-len-b 10 --batch-size 64" \
   -- --arch tlm_transformer_cgec --encoder-layers 2 --decoder-layers 2 --encoder-embed-dim 128 --decoder-embed-dim 128 \

@@ -6,8 +6,9 @@ searched as one batch (the search's results do not depend on batch composition, 
 each in its own thread, but the model runs one call at a time: every encoder run and decoder step
 asks :class:`StepScheduler` for the model, which grants it to the waiting batch that has used the
 least model time so far. A one-sentence request that arrives while a large one runs therefore
-waits for one decoder step of the large one, not for the whole of it (the large one yields to
-every smaller one that arrives, which is the point; it still finishes once they are done).
+waits for one decoder step of the large one, not for the whole of it. The large one yields to
+smaller ones, but never for more than ``patience`` (8) calls in a row, so a steady stream of small
+requests slows it down without starving it.
 
 A batch whose clients have all gone (every request future cancelled, e.g. the client disconnected)
 is stopped at its next model call, and so are all batches when the batcher stops. At most
@@ -20,7 +21,6 @@ import asyncio
 import collections
 import contextlib
 import functools
-import heapq
 import itertools
 import logging
 import threading
@@ -54,31 +54,45 @@ class Cancelled(Exception):
 
 
 class StepScheduler:
-    """Grants the model to one call at a time: to the waiting batch with the least model time used.
+    """Grants the model to one call at a time: to the waiting batch with the least model time used,
+    unless one has been passed over ``patience`` times in a row, which then goes first.
 
     Least-attained-service order: a newly arrived batch (nothing used yet) goes before a batch that
-    has been running for a while, so short requests are not stuck behind long ones.
+    has been running for a while, so short requests are not stuck behind long ones. The patience
+    bound keeps a steady stream of short requests from starving a long one: it still gets at least
+    one call in every ``patience + 1``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, patience: int = 8) -> None:
+        if patience < 1:
+            raise ValueError("patience must be >= 1")
+        self.patience = patience
         self._cond = threading.Condition()
         self._busy = False
-        self._waiting: list[tuple[float, int, Ticket]] = []
+        self._waiting: list[tuple[int, Ticket]] = []  # (arrival order, ticket)
         self._order = itertools.count()
+
+    def _next(self) -> tuple[int, Ticket]:
+        starved = max(self._waiting, key=lambda e: (e[1].passed_over, -e[0]))
+        if starved[1].passed_over >= self.patience:
+            return starved
+        return min(self._waiting, key=lambda e: (e[1].used, e[0]))
 
     @contextlib.contextmanager
     def turn(self, ticket: Ticket) -> Iterator[None]:
         with self._cond:
-            entry = (ticket.used, next(self._order), ticket)
-            heapq.heappush(self._waiting, entry)
-            while self._busy or self._waiting[0] is not entry:
+            entry = (next(self._order), ticket)
+            self._waiting.append(entry)
+            while self._busy or self._next() is not entry:
                 if ticket.stop.is_set():
                     self._waiting.remove(entry)
-                    heapq.heapify(self._waiting)
                     self._cond.notify_all()
                     raise Cancelled()
                 self._cond.wait(timeout=0.5)  # also wakes to notice a stop without a notify
-            heapq.heappop(self._waiting)
+            self._waiting.remove(entry)
+            for _, other in self._waiting:
+                other.passed_over += 1
+            ticket.passed_over = 0
             self._busy = True
         start = time.perf_counter()
         try:
@@ -103,6 +117,7 @@ class Ticket:
     stop: threading.Event = field(default_factory=threading.Event)
     used: float = 0.0  # seconds of model time
     calls: int = 0
+    passed_over: int = 0  # calls granted to others while this one waited, since its last call
 
 
 @dataclass(eq=False)

@@ -1,5 +1,6 @@
-"""MicroBatcher without a model: small requests overtake a long search step by step, a search nobody
-waits for stops at its next model call, a job cancelled while queued never runs, stop() stops all."""
+"""MicroBatcher without a model: small requests overtake a long search step by step (but cannot
+starve it), a search nobody waits for stops at its next model call, a job cancelled while queued
+never runs, stop() stops all."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from export.batcher import MicroBatcher
+from export.batcher import MicroBatcher, StepScheduler
 from export.generate import Gate
 from export.search import Hypothesis, SearchOptions
 
@@ -66,6 +67,33 @@ def test_a_small_request_overtakes_a_long_search():
     small_calls = [i for i, steps in enumerate(model.calls) if steps == 5]
     assert small_calls == list(range(first_small, first_small + 5))
     assert big_calls < 400 and model.calls.count(400) == 400
+
+
+def test_a_steady_stream_of_small_requests_does_not_starve_a_long_search():
+    model = FakeModel()
+
+    async def stream(batcher: MicroBatcher, big: asyncio.Future, served: list[int], beam: int) -> None:
+        while not big.done() and served[0] < 600:  # without the patience bound, the cap ends the stream
+            await batcher.submit(job(4), SearchOptions(beam=beam))
+            served[0] += 1
+
+    async def scenario() -> int:
+        batcher = MicroBatcher(model, max_wait=0)
+        batcher.start()
+        big = asyncio.ensure_future(batcher.submit(job(60), SearchOptions(beam=2)))
+        while not model.calls:
+            await asyncio.sleep(0.01)
+        served = [0]
+        # 3 streams with different options (never merged into one batch): a small search is always waiting
+        await asyncio.gather(*(stream(batcher, big, served, beam) for beam in (3, 4, 5)))
+        assert big.done(), f"the long search was still waiting after {served[0]} small requests"
+        await batcher.stop()
+        return served[0]
+
+    small_requests = run(scenario())
+    big_calls = [i for i, steps in enumerate(model.calls) if steps == 60]
+    longest_wait = max(b - a - 1 for a, b in zip(big_calls, big_calls[1:]))
+    assert small_requests > 20 and longest_wait <= StepScheduler().patience  # it yielded, but never for long
 
 
 def test_a_search_nobody_waits_for_stops_and_others_are_served():

@@ -46,15 +46,21 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, timeout=60))
 
 
+async def long_search(model: FakeModel, steps: int, calls: int = 1) -> tuple[MicroBatcher, asyncio.Future]:
+    """A started batcher searching ``steps`` model calls with beam 2, once it has made ``calls``."""
+    batcher = MicroBatcher(model, max_wait=0)
+    batcher.start()
+    search = asyncio.ensure_future(batcher.submit(job(steps), SearchOptions(beam=2)))
+    while len(model.calls) < calls:
+        await asyncio.sleep(0.01)
+    return batcher, search
+
+
 def test_a_small_request_overtakes_a_long_search():
     model = FakeModel()
 
     async def scenario() -> tuple[int, int]:
-        batcher = MicroBatcher(model, max_wait=0)
-        batcher.start()
-        big = asyncio.ensure_future(batcher.submit(job(400), SearchOptions(beam=2)))
-        while len(model.calls) < 20:  # the long search is under way
-            await asyncio.sleep(0.01)
+        batcher, big = await long_search(model, 400, calls=20)  # the long search is under way
         small = await batcher.submit(job(5), SearchOptions(beam=1))
         big_calls_when_small_done = model.calls.count(400)
         assert small == [[Hypothesis([5], 0.0, [0.0])]] and not big.done()
@@ -78,11 +84,7 @@ def test_a_steady_stream_of_small_requests_does_not_starve_a_long_search():
             served[0] += 1
 
     async def scenario() -> int:
-        batcher = MicroBatcher(model, max_wait=0)
-        batcher.start()
-        big = asyncio.ensure_future(batcher.submit(job(60), SearchOptions(beam=2)))
-        while not model.calls:
-            await asyncio.sleep(0.01)
+        batcher, big = await long_search(model, 60)
         served = [0]
         # 3 streams with different options (never merged into one batch): a small search is always waiting
         await asyncio.gather(*(stream(batcher, big, served, beam) for beam in (3, 4, 5)))
@@ -100,11 +102,7 @@ def test_a_search_nobody_waits_for_stops_and_others_are_served():
     model = FakeModel()
 
     async def scenario() -> MicroBatcher:
-        batcher = MicroBatcher(model, max_wait=0)
-        batcher.start()
-        doomed = asyncio.ensure_future(batcher.submit(job(1000), SearchOptions(beam=2)))
-        while len(model.calls) < 10:
-            await asyncio.sleep(0.01)
+        batcher, doomed = await long_search(model, 1000, calls=10)
         doomed.cancel()  # what the server does when the client disconnects
         assert await batcher.submit(job(3), SearchOptions(beam=1)) == [[Hypothesis([3], 0.0, [0.0])]]
         while batcher.stopped == 0:
@@ -137,11 +135,7 @@ def test_stop_ends_running_searches_and_fails_their_requests():
     model = FakeModel()
 
     async def scenario() -> None:
-        batcher = MicroBatcher(model, max_wait=0)
-        batcher.start()
-        running = asyncio.ensure_future(batcher.submit(job(100_000), SearchOptions(beam=2)))
-        while not model.calls:
-            await asyncio.sleep(0.01)
+        batcher, running = await long_search(model, 100_000)
         started = time.monotonic()
         await batcher.stop()
         assert time.monotonic() - started < 5

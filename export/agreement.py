@@ -29,8 +29,9 @@ BATCH = 32
 def describe(agreement: Agreement) -> str:
     a = agreement
     search = "greedy" if a.beam == 1 else f"beam-{a.beam}"
-    return (f"{100 * a.identical:.1f}% of {a.sentences} {search} outputs identical ({a.sample} sample), "
-            f"score difference mean {a.mean_score_diff:.2g}, max {a.max_score_diff:.2g}")
+    bleu = f", BLEU against float32 {a.bleu:.1f}" if a.bleu is not None else ""
+    return (f"{100 * a.identical:.1f}% of {a.sentences} {search} outputs identical ({a.sample} sample){bleu}, "
+            f"score difference of the identical ones mean {a.mean_score_diff:.2g}, max {a.max_score_diff:.2g}")
 
 
 def sample_sources(task: Any, count: int, max_source_positions: int, random_vocab: int, eos: int,
@@ -108,10 +109,21 @@ class Sample:
         return best
 
 
+def id_bleu(reference: list[Hypothesis | None], candidate: list[Hypothesis | None]) -> float:
+    """Corpus BLEU of ``candidate``'s token ids against ``reference``'s (a missing output is empty)."""
+    from sacrebleu.metrics import BLEU
+
+    def text(h: Hypothesis | None) -> str:
+        return " ".join(map(str, h.tokens)) if h is not None else ""
+
+    return float(BLEU(tokenize="none").corpus_score([text(c) for c in candidate], [[text(r) for r in reference]]).score)
+
+
 def compare(reference: list[Hypothesis | None], candidate: list[Hypothesis | None], beam: int, sample: str) -> Agreement:
     same = [(r, c) for r, c in zip(reference, candidate) if r is not None and c is not None and r.tokens == c.tokens]
     same += [(r, c) for r, c in zip(reference, candidate) if r is None and c is None]
     diffs = [abs(r.score - c.score) for r, c in same if r is not None and c is not None]
     return Agreement(sentences=len(reference), beam=beam, identical=len(same) / max(len(reference), 1),
                      mean_score_diff=float(np.mean(diffs)) if diffs else 0.0,
-                     max_score_diff=float(np.max(diffs)) if diffs else 0.0, sample=sample)
+                     max_score_diff=float(np.max(diffs)) if diffs else 0.0, sample=sample,
+                     bleu=round(id_bleu(reference, candidate), 2))

@@ -98,6 +98,9 @@ class Agreement:
     mean_score_diff: float  # |score difference| over the identical ones
     max_score_diff: float
     sample: str  # where the sources came from: a data-bin split or "random"
+    #: corpus BLEU of the outputs' token ids against the float32 ones' (100: all identical); it tells
+    #: long outputs that part at near-ties (high) from broken graphs (low). Absent in older exports
+    bleu: float | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ run-time choice of precision, and the refusal of int8 graphs that generate diffe
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ def test_int8_graphs_are_written_beside_float32_with_their_agreement(int8_dir):
     assert agreement is not None and agreement.sentences == 100 and agreement.sample == "valid+test"
     assert float(MIN_IDENTICAL) <= agreement.identical <= 1 and agreement.beam == 1
     assert 0 <= agreement.mean_score_diff <= agreement.max_score_diff < 1
+    assert agreement.bleu is not None and 90 <= agreement.bleu <= 100
     ops = {n.op_type for n in onnx.load(str(int8_dir / "decoder.int8.onnx"), load_external_data=False).graph.node}
     assert ops & {"MatMulInteger", "DynamicQuantizeLinear"}, ops
     weights = {t.data_type for t in onnx.load(str(int8_dir / "decoder.int8.onnx")).graph.initializer if len(t.dims) == 2}
@@ -93,8 +95,10 @@ def test_broken_int8_graphs_are_refused_and_nothing_is_written(cgec, tmp_path, m
 
     monkeypatch.setattr(quantize, "quantize_graph", broken)
     out = tmp_path / "refused"
-    with pytest.raises(quantize.QuantizationRefused, match=r"int8 graphs are refused: only .* identical .*--int8-min-identical 0.5"):
+    with pytest.raises(quantize.QuantizationRefused, match=r"int8 graphs are refused: only .* identical .*--int8-min-identical 0.5") as refused:
         export_checkpoint(cgec["checkpoint"], cgec["data"], out, quantize="int8", int8_min_identical=0.5)
+    bleu = float(re.search(r"BLEU against float32 ([0-9.]+)", str(refused.value)).group(1))
+    assert bleu < 60, refused.value  # broken graphs are far off, not parted at near-ties
     assert not out.exists() and not list(tmp_path.glob(".refused*"))
 
 
@@ -113,5 +117,9 @@ def test_agreement_counts_identical_outputs_and_their_score_drift():
     measured = compare(reference, candidate, beam=1, sample="valid")
     assert measured.identical == 0.75 and measured.sentences == 4
     assert measured.max_score_diff == pytest.approx(0.1) and measured.mean_score_diff == pytest.approx(0.05)
-    assert describe(measured).startswith("75.0% of 4 greedy outputs identical (valid sample)")
+    assert describe(measured).startswith("75.0% of 4 greedy outputs identical (valid sample), BLEU against float32 ")
+    long = [hyp(list(range(4, 40)) + [2], -1.0) for _ in range(3)]
+    parted = long[:2] + [hyp(list(range(4, 30)) + [31, 30] + list(range(32, 40)) + [2], -1.0)]  # a late near-tie
+    assert compare(long, long, beam=1, sample="valid").bleu == 100
+    assert 90 < compare(long, parted, beam=1, sample="valid").bleu < 100
     assert json.loads(json.dumps(measured.__dict__))["identical"] == 0.75

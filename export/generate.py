@@ -36,6 +36,7 @@ from .config import CONFIG_NAME
 from .graph_check import check_graphs
 from .integrity import once
 from .kv_cache import InPlaceDecoderState
+from .memory import give_back_freed_memory
 from .model_dir import ModelDir
 from .runtime import CUDA, BoundDecoderState, DecoderState, Sessions, encode, pad_sources
 from .search import Hypothesis, SearchOptions, Symbols, beam_search, checked_max_lengths, greedy_search, max_lengths
@@ -76,8 +77,9 @@ class Generator:
         self.model = ModelDir.load(model_dir)
         self.sessions = Sessions.open(self.model, device, threads, fp16, precision, inplace)
         check = f"graph-check:{self.sessions.precision}{':inplace' if self.sessions.inplace else ''}"
-        once(self.model.root, check, [CONFIG_NAME, *self.model.config.files],
-             lambda: check_graphs(self.model, self.sessions))  # a contradicting config fails here; a pass is remembered
+        if once(self.model.root, check, [CONFIG_NAME, *self.model.config.files],
+                lambda: check_graphs(self.model, self.sessions)):  # a contradicting config fails here; a pass is remembered
+            give_back_freed_memory()  # the full-length probes' buffers
         self.io_binding = self.sessions.provider == CUDA if io_binding is None else io_binding
         self.source = SourceEncoder(self.model)
         self.target = TargetDecoder(self.model)

@@ -155,8 +155,11 @@ def record_pass(root: str | os.PathLike[str], check: str, names: list[str]) -> N
     _write_cache(path, root, cache)
 
 
-def once(root: str | os.PathLike[str], check: str, names: list[str], run: Callable[[], None]) -> None:
-    """Run ``check`` (``run`` raises if it fails) unless it passed on these unchanged files before."""
-    if not passed(root, check, names):
-        run()
-        record_pass(root, check, names)
+def once(root: str | os.PathLike[str], check: str, names: list[str], run: Callable[[], None]) -> bool:
+    """Run ``check`` (``run`` raises if it fails) unless it passed on these unchanged files before;
+    whether it ran."""
+    if passed(root, check, names):
+        return False
+    run()
+    record_pass(root, check, names)
+    return True

@@ -23,6 +23,7 @@ from pathlib import Path
 import onnxruntime as ort
 
 from .integrity import cache_dir, mismatched, sha256_file
+from .memory import give_back_freed_memory
 
 log = logging.getLogger("tlm.runtime")
 
@@ -123,11 +124,18 @@ def _create_and_save(source: Path, folder: Path, make_options: Callable[[], ort.
         with atomic_dir(folder, ours) as building:
             options = make_options()
             _save_options(options, building)
-            session = ort.InferenceSession(str(source), options, providers=[provider])
+            built = ort.InferenceSession(str(source), options, providers=[provider])
             files = {name: sha256_file(building / name) for name in (GRAPH, DATA)}
             write_text_atomic(building / MANIFEST, json.dumps({"source": str(source), "files": files}) + "\n")
         _evict(folder.parent)
-        return session
     except OSError as err:  # a read-only home: run from the exported graph, uncached
         log.debug("cannot cache the optimized graph of %s: %s", source, err)
         return ort.InferenceSession(str(source), make_options(), providers=[provider])
+    # The session that built the cache holds every weight in private memory for as long as it
+    # lives; the cached graph maps them from the file instead, so serve from that one.
+    cached = _load_cached(folder, make_options, provider)
+    if cached is None:
+        return built
+    del built
+    give_back_freed_memory()
+    return cached

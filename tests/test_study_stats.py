@@ -28,7 +28,9 @@ def test_paired_t_is_symmetric_and_handles_constant_differences():
     ab, ba = paired_t(a, b), paired_t(b, a)
     assert ab.p == pytest.approx(ba.p) and ab.t == pytest.approx(-ba.t)
     assert paired_t([1, 2, 3], [1, 2, 3]).p == 1.0
-    assert paired_t([2, 3, 4], [1, 2, 3]).p == 0.0
+    assert paired_t([2, 3, 4], [1, 2, 3]).p == 0.25  # no variance: the exact sign test, 2 * 0.5**3
+    assert paired_t([0.0125, 0.0150], [0.0150, 0.0175]).p == 0.5  # two seeds that happen to coincide
+    assert paired_t([1.0] * 6, [0.0] * 6).p == pytest.approx(0.03125) and paired_t([1.0] * 6, [0.0] * 6).t == math.inf
     with pytest.raises(ValueError):
         paired_t([1.0], [2.0])
     with pytest.raises(ValueError):

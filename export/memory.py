@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from functools import lru_cache
-
-log = logging.getLogger("tlm.runtime")
 
 
 @lru_cache(maxsize=1)

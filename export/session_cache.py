@@ -84,6 +84,11 @@ def _load_cached(folder: Path, make_options: Callable[[], ort.SessionOptions], p
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None  # not cached yet (or unreadable): build it
+    return _open_cached(folder, make_options, provider)
+
+
+def _open_cached(folder: Path, make_options: Callable[[], ort.SessionOptions], provider: str) -> ort.InferenceSession | None:
+    """A session over the verified cached graph in ``folder`` (None, with a warning, if it will not load)."""
     options = make_options()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # already optimized
     try:
@@ -132,8 +137,9 @@ def _create_and_save(source: Path, folder: Path, make_options: Callable[[], ort.
         log.debug("cannot cache the optimized graph of %s: %s", source, err)
         return ort.InferenceSession(str(source), make_options(), providers=[provider])
     # The session that built the cache holds every weight in private memory for as long as it
-    # lives; the cached graph maps them from the file instead, so serve from that one.
-    cached = _load_cached(folder, make_options, provider)
+    # lives; the cached graph maps them from the file instead, so serve from that one (just written
+    # and hashed above: not verified a second time).
+    cached = _open_cached(folder, make_options, provider)
     if cached is None:
         return built
     del built

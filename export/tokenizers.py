@@ -165,7 +165,8 @@ class TargetDecoder:
             return self.dictionary.decode(ids)
         from preprocess.rotowire.extended_vocab import ExtendedVocab, decode
 
-        return decode(self.dictionary.shown(ids), ExtendedVocab(len(self.dictionary), (), tuple(oov)), self.dictionary.symbols, UNK)
+        vocab = ExtendedVocab(len(self.dictionary), (), tuple(oov))
+        return decode(self.dictionary.shown(ids), vocab, self.dictionary.symbols, UNK)
 
     def __call__(self, ids: list[int], oov: Sequence[str] = ()) -> str:
         return self.codec.decode(self.symbols(ids, oov))

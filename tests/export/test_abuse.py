@@ -209,12 +209,11 @@ def test_the_search_of_a_client_that_left_is_stopped(cgec, tmp_path):
         body = json.dumps(endless).encode()
         sock.sendall(b"POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        deadline = time.monotonic() + 30
-        while s.health()["pending"] < 1:  # the request is in the batcher, whose 5 ms wait then starts the search
-            if time.monotonic() > deadline:
-                sock.settimeout(1)
-                pytest.fail(f"the request never reached the batcher: {sock.recv(4096)[:300]!r}")
-            time.sleep(0.02)
+        try:
+            s.wait_pending()  # the request is in the batcher, whose 5 ms wait then starts the search
+        except AssertionError:
+            sock.settimeout(1)
+            pytest.fail(f"the request never reached the batcher: {sock.recv(4096)[:300]!r}")
         time.sleep(0.05)
         sock.setblocking(False)
         try:
